@@ -1,0 +1,52 @@
+# fleet: build, test, demo, lint, fuzz, bench.
+GO          ?= go
+BIN         := bin/fleet
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# Fuzz targets as PACKAGE:FUZZNAME; `make fuzz` runs each for FUZZTIME.
+FUZZ_TARGETS ?= ./spec:FuzzLoad
+FUZZTIME     ?= 5s
+
+.PHONY: all build test unit lint fmt-check vet staticcheck fuzz bench demo test-crash clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fleet
+
+## test: everything CI runs: formatting, vet, staticcheck, the race-enabled tests, a fuzz smoke.
+test: lint unit fuzz
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+
+demo: build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,119 @@
+// Command fleet buys and keeps prepaid Tencent Cloud CVM instances described in HCL files.
+//
+// This package owns the process: flags, environment, files, the clock and exit codes. The
+// work itself is done by spec, planner and executor.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitOK        = 0
+	exitError     = 1
+	exitChanges   = 2 // plan --detailed-exitcode: the plan has changes
+	exitFmtCheck  = 3 // fmt --check: files would change
+	exitUnknown   = 4 // apply stopped with purchases whose outcome is unknown
+	stateFileName = "fleet.state.json"
+)
+
+// exitCode is an error that carries the process exit code. A nil err means that everything
+// the user needs to know was already printed.
+type exitCode struct {
+	code int
+	err  error
+}
+
+func (e *exitCode) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitCode) Unwrap() error { return e.err }
+
+// silentExit returns an error that makes fleet exit with code without printing more.
+func silentExit(code int) error { return &exitCode{code: code} }
+
+// globals are the flags every command shares.
+type globals struct {
+	statePath   string
+	vars        []string
+	varFiles    []string
+	noColor     bool
+	lockTimeout time.Duration
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes the fleet command line and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ec *exitCode
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			fmt.Fprintf(stderr, "Error: %v\n", ec.err)
+		}
+		return ec.code
+	}
+	fmt.Fprintf(stderr, "Error: %v\n", err)
+	return exitError
+}
+
+func newRootCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "fleet",
+		Short: "Buy and keep prepaid Tencent Cloud CVM instances described in HCL",
+		Long: `fleet buys and keeps prepaid (包年包月) Tencent Cloud CVM instances through the legacy
+CVM API. Describe instance groups in *.fleet.hcl files; "fleet plan" shows what will be
+bought, "fleet apply" buys it with deterministic client tokens so that a re-run never buys
+twice.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			if g.noColor || os.Getenv("NO_COLOR") != "" {
+				color.NoColor = true
+			}
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitCode{code: exitError, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.statePath, "state", "", "state file (default DIR/"+stateFileName+")")
+	pf.StringArrayVar(&g.vars, "var", nil, "set a variable: NAME=VALUE (repeatable)")
+	pf.StringArrayVar(&g.varFiles, "var-file", nil, "read variable values from an HCL file (repeatable)")
+	pf.BoolVar(&g.noColor, "no-color", false, "no colour in output (also NO_COLOR)")
+	pf.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+
+	for _, add := range commands {
+		root.AddCommand(add(g))
+	}
+	return root
+}
+
+// commands are the constructors of the subcommands; each command's file registers its own
+// in an init function, so that commands can be added without touching this file.
+var commands []func(*globals) *cobra.Command
+
+func register(f func(*globals) *cobra.Command) { commands = append(commands, f) }

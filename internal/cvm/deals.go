@@ -1,0 +1,12 @@
+package cvm
+
+import "sort"
+
+func sortedDealKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,123 @@
+package cvm
+
+import (
+	"errors"
+	"fmt"
+)
+
+// RunResult is the answer to a successful RunInstances call.
+type RunResult struct {
+	DealIDs     []string
+	InstanceIDs map[string][]string // deal id -> instance ids; key "" when the API sent a plain array
+}
+
+// AllInstanceIDs returns every instance id of the answer, in deal order, then by position.
+func (r RunResult) AllInstanceIDs() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range r.DealIDs {
+		for _, id := range r.InstanceIDs[d] {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	for _, d := range sortedDealKeys(r.InstanceIDs) {
+		for _, id := range r.InstanceIDs[d] {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// Instance is one element of DescribeInstances' instanceSet.
+type Instance struct {
+	ID         string // unInstanceId, "ins-xxxxxxxx"
+	Name       string
+	Status     int
+	ZoneID     int
+	ProjectID  int
+	CPU        int
+	Mem        int
+	LanIP      string
+	ImageID    string
+	CreateTime string
+}
+
+// DescribeFilter selects instances for DescribeInstances. The client walks every page.
+type DescribeFilter struct {
+	InstanceIDs []string
+	SearchWord  string
+	ProjectID   *int
+	ZoneID      int
+}
+
+// Class tells a caller what it may do after an error, without reading strings.
+type Class int
+
+const (
+	ClassUnknown   Class = iota // not understood: the outcome of the call is unknown
+	ClassRetryable              // network error, timeout, HTTP 5xx, busy, code 6000, rate limit
+	ClassAuth                   // credentials or permission (41xx, 4300)
+	ClassParameter              // a parameter the API refused (4000, InvalidParameter.*)
+	ClassBalance                // not enough balance (5300, AccountBalanceNotEnough)
+	ClassQuota                  // quota or stock (4400, 5200, LimitExceeded)
+	ClassClock                  // timestamp window or replayed nonce (4500)
+)
+
+func (c Class) String() string {
+	switch c {
+	case ClassRetryable:
+		return "retryable"
+	case ClassAuth:
+		return "auth"
+	case ClassParameter:
+		return "parameter"
+	case ClassBalance:
+		return "balance"
+	case ClassQuota:
+		return "quota"
+	case ClassClock:
+		return "clock"
+	}
+	return "unknown"
+}
+
+// Error is every error the client returns: an answer of the API with a non-zero code, or a
+// transport failure (Err set, Code 0).
+type Error struct {
+	Action     string
+	Code       int    // the API's numeric code; 0 for transport errors
+	Name       string // codeDesc, e.g. "OperationFail.SystemBusy"
+	Message    string
+	HTTPStatus int
+	Class      Class
+	Err        error // the transport error, if any
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %v", e.Action, e.Err)
+	case e.Name != "":
+		return fmt.Sprintf("%s: %s (code %d): %s", e.Action, e.Name, e.Code, e.Message)
+	case e.HTTPStatus != 0 && e.Code == 0:
+		return fmt.Sprintf("%s: HTTP %d: %s", e.Action, e.HTTPStatus, e.Message)
+	}
+	return fmt.Sprintf("%s: code %d: %s", e.Action, e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ClassOf returns the class of err: the Class of a wrapped *Error, else ClassUnknown.
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return ClassUnknown
+}

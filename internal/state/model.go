@@ -1,0 +1,90 @@
+package state
+
+import "time"
+
+// FormatVersion is the version of the state file format this build writes.
+const FormatVersion = "1.0"
+
+// Batch statuses.
+const (
+	StatusPending = "pending" // journaled before the call was sent; outcome not yet known
+	StatusDone    = "done"    // the API answered with success
+	StatusFailed  = "failed"  // the API answered with an error: nothing was bought
+)
+
+// Batch kinds.
+const (
+	KindRun    = "run"    // a RunInstances call
+	KindImport = "import" // instances adopted by `fleet import`
+)
+
+// State is the record of everything fleet bought or adopted for one fleet.
+type State struct {
+	FormatVersion string            `json:"format_version"`
+	Lineage       string            `json:"lineage"`
+	Serial        uint64            `json:"serial"`
+	Fleet         string            `json:"fleet"`
+	Region        string            `json:"region"`
+	Groups        map[string]*Group `json:"groups"`
+}
+
+// Group is one group's purchase history and its instances.
+type Group struct {
+	Batches   []*Batch    `json:"batches"`   // by Seq, ascending
+	Instances []*Instance `json:"instances"` // by ID
+}
+
+// Batch is one RunInstances call (or one import) with its exact parameters and outcome.
+type Batch struct {
+	Seq         int               `json:"seq"`
+	Kind        string            `json:"kind"`
+	ClientToken string            `json:"client_token,omitempty"`
+	GoodsNum    int               `json:"goods_num"`
+	Params      map[string]string `json:"params,omitempty"` // as sent; secrets as spec.HashSecret
+	Status      string            `json:"status"`
+	DealIDs     []string          `json:"deal_ids"`
+	InstanceIDs []string          `json:"instance_ids"`
+	Error       *BatchError       `json:"error,omitempty"`
+	Attempts    int               `json:"attempts,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+}
+
+// BatchError is the API's answer to a failed call, or the last error of one still pending.
+type BatchError struct {
+	Code    int    `json:"code,omitempty"`
+	Name    string `json:"name,omitempty"` // codeDesc, e.g. OperationFail.SystemBusy
+	Message string `json:"message"`
+	Class   string `json:"class,omitempty"`
+}
+
+// Instance is one instance recorded in a group.
+type Instance struct {
+	ID       string     `json:"id"`
+	Batch    int        `json:"batch"`  // Seq of the batch that bought or imported it
+	Status   int        `json:"status"` // last DescribeInstances status; 0: never read
+	StatusAt *time.Time `json:"status_at,omitempty"`
+}
+
+// Instance statuses of DescribeInstances that fleet acts on.
+const (
+	InstanceFailed    = -1 // creation failed
+	InstanceRunning   = 2
+	InstanceCreating  = 3
+	InstanceReturned  = 5
+	InstanceReturning = 6
+)
+
+// Gone reports whether the instance no longer counts as current: its creation failed or it
+// was returned.
+func (i *Instance) Gone() bool {
+	return i.Status == InstanceFailed || i.Status == InstanceReturned || i.Status == InstanceReturning
+}
+
+// JournalRecord is one line of the journal: the latest version of one batch of one group.
+// Replaying a record replaces the group's batch of the same Seq (or appends it) and, for a
+// done batch, records its instances.
+type JournalRecord struct {
+	Group string `json:"group"`
+	Batch *Batch `json:"batch"`
+}

@@ -1,0 +1,61 @@
+package planner
+
+import "github.com/hashicorp/hcl/v2"
+
+// Action is what the plan does with a group.
+type Action string
+
+const (
+	ActionPurchase Action = "purchase" // buy instances
+	ActionNone     Action = "none"     // nothing to do
+	ActionResume   Action = "resume"   // resolve a pending batch of an interrupted apply first
+	ActionSurplus  Action = "surplus"  // more instances than desired: a warning, nothing returned
+	ActionOrphan   Action = "orphan"   // in the state, not in the spec: a warning
+	ActionInvalid  Action = "invalid"  // the group has errors; the plan cannot be applied
+)
+
+// Plan is the purchase plan of one fleet.
+type Plan struct {
+	Fleet        string
+	Region       string
+	ProjectID    int
+	StateLineage string
+	StateSerial  uint64
+	Groups       []*GroupPlan // sorted by Name, orphans included
+	Diagnostics  hcl.Diagnostics
+	Summary      Summary
+}
+
+// GroupPlan is the plan of one group.
+type GroupPlan struct {
+	Name       string
+	Action     Action
+	Desired    int    // count in the spec
+	Current    int    // recorded instances not known to be gone
+	Pending    int    // instances asked for by pending batches
+	Purchase   int    // desired - current - pending, at least 0
+	ConfigDiff string // unified diff of the bought configuration against the desired one; "" if none
+	Calls      []*Call
+}
+
+// Call is one RunInstances call of the plan.
+type Call struct {
+	Group       string
+	Seq         int
+	ClientToken string
+	GoodsNum    int
+	// Params are the action parameters exactly as they will be sent (goodsNum, clientToken
+	// and privateIpAddresses.0 included; the common parameters Action, Region, Nonce,
+	// Timestamp, SecretId, Signature, SignatureMethod and Token left out), with every secret
+	// replaced by spec.HashSecret of its value.
+	Params map[string]string
+	Resume bool // a pending batch recorded by an earlier apply, sent again as it was
+}
+
+// Summary totals a plan.
+type Summary struct {
+	Purchase       int
+	Calls          int
+	InstanceMonths int
+	PriceFen       *int64 // set when the price was asked for
+}

@@ -1,0 +1,166 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// File is one spec file handed to Load: its name as shown to the user and its bytes.
+type File struct {
+	Name string
+	Src  []byte
+}
+
+// Inputs are the variable values given from outside the spec files.
+// Precedence: Vars over VarFiles (later files win) over Env over a variable's default.
+type Inputs struct {
+	Vars     map[string]string // --var NAME=VALUE; the raw text, interpreted by the variable's type
+	VarFiles []File            // --var-file contents, HCL syntax (name = value)
+	Env      map[string]string // FLEET_VAR_<name> values keyed by name
+}
+
+// Fleet is the evaluated spec: the fleet block, its groups and everything found wrong.
+type Fleet struct {
+	Name      string
+	Region    string // canonical long region code, e.g. "ap-guangzhou"
+	ProjectID int
+	Groups    []*Group // sorted by Name
+	Vars      []VarValue
+	Diags     hcl.Diagnostics // every diagnostic of the spec, group ones included
+	DeclRange hcl.Range       // the fleet block's header
+}
+
+// VarValue records a variable's value for saved plans: sensitive values only by hash.
+type VarValue struct {
+	Name      string
+	Sensitive bool
+	Hash      string // HashSecret of the value's canonical JSON
+}
+
+// Group is one group of instances; a group with for_each yields one Group per key, named
+// NAME[KEY].
+type Group struct {
+	Name      string
+	Count     int
+	Config    Config
+	DeclRange hcl.Range            // the group block's header
+	Ranges    map[string]hcl.Range // attribute -> range of the expression that set it (group or defaults)
+	Diags     hcl.Diagnostics      // this group's own diagnostics
+}
+
+// Valid reports whether the group has no errors and so may be purchased.
+func (g *Group) Valid() bool { return !g.Diags.HasErrors() }
+
+// Config is a group's configuration with every default applied. Enumerations hold the
+// spelling of the spec language ("public", "local", "linux"); Params maps them to the API.
+type Config struct {
+	CPU           int
+	Mem           int
+	ImageID       string
+	ImageType     string // private, public, marketplace, shared
+	Period        int
+	InstanceType  string // CVM.S1 ...
+	ZoneID        int    // 0: not set, the API picks the region's first zone
+	StorageType   string // local, cloud, local_ssd
+	StorageSize   int
+	RootSize      int
+	OS            string // linux, windows; not sent
+	BandwidthType string
+	Bandwidth     int
+	WanIP         bool
+	VpcID         string
+	SubnetID      string
+	VpcGateway    bool
+	PrivateIPs    []string
+	Password      string // secret: never written anywhere but the request
+	KeyID         string
+	SecurityAgent bool
+	MonitorAgent  bool
+	ProjectID     int
+	InstanceName  string
+}
+
+// ImageTypes maps the spec's image_type to the API's imageType.
+var ImageTypes = map[string]int{"private": 1, "public": 2, "marketplace": 3, "shared": 4}
+
+// StorageTypes maps the spec's storage_type to the API's storageType.
+var StorageTypes = map[string]int{"local": 1, "cloud": 2, "local_ssd": 3}
+
+// SecretParams are the request parameters whose values are secrets: they appear in plans,
+// state and output only as HashSecret of the value.
+var SecretParams = map[string]bool{"password": true}
+
+// Params returns the RunInstances parameters of the configuration, by API name, as sent.
+// It leaves out goodsNum, clientToken and privateIpAddresses.0, which belong to a call.
+// Optional parameters the spec left unset are omitted.
+func (c Config) Params() map[string]string {
+	p := map[string]string{
+		"cpu":               itoa(c.CPU),
+		"mem":               itoa(c.Mem),
+		"imageId":           c.ImageID,
+		"imageType":         itoa(ImageTypes[c.ImageType]),
+		"period":            itoa(c.Period),
+		"instanceType":      c.InstanceType,
+		"storageType":       itoa(StorageTypes[c.StorageType]),
+		"storageSize":       itoa(c.StorageSize),
+		"rootSize":          itoa(c.RootSize),
+		"bandwidthType":     c.BandwidthType,
+		"bandwidth":         itoa(c.Bandwidth),
+		"wanIp":             bit(c.WanIP),
+		"isVpcGateway":      bit(c.VpcGateway),
+		"needSecurityAgent": bit(c.SecurityAgent),
+		"needMonitorAgent":  bit(c.MonitorAgent),
+		"projectId":         itoa(c.ProjectID),
+		"instanceName":      c.InstanceName,
+	}
+	if c.ZoneID != 0 {
+		p["zoneId"] = itoa(c.ZoneID)
+	}
+	for k, v := range map[string]string{"vpcId": c.VpcID, "subnetId": c.SubnetID, "password": c.Password, "keyId": c.KeyID} {
+		if v != "" {
+			p[k] = v
+		}
+	}
+	return p
+}
+
+// MaskParams returns a copy of p with every secret replaced by its HashSecret.
+func MaskParams(p map[string]string) map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		if SecretParams[k] {
+			v = HashSecret(v)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// HashSecret returns the form in which a secret may be recorded: "sha256:" and the hex digest.
+func HashSecret(s string) string {
+	sum := sha256.Sum256([]byte("fleet-secret\x00" + s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// SortedKeys returns the keys of a parameter map in byte order, the order the API signs them.
+func SortedKeys(p map[string]string) []string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func bit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
