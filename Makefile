@@ -7,7 +7,7 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # Fuzz targets as PACKAGE:FUZZNAME; `make fuzz` runs each for FUZZTIME.
-FUZZ_TARGETS ?= ./spec:FuzzLoad
+FUZZ_TARGETS ?= ./spec:FuzzLoad ./internal/cvm:FuzzParseResponse ./internal/cvmsim:FuzzRequest ./internal/state:FuzzRead ./internal/state:FuzzFastDecode
 FUZZTIME     ?= 5s
 
 .PHONY: all build test unit lint fmt-check vet staticcheck fuzz bench demo test-crash clean
@@ -47,6 +47,11 @@ bench:
 
 demo: build
 	bash scripts/demo.sh
+
+## test-crash: kill the real binary with SIGKILL at random moments of an apply, CRASH_TRIALS times.
+CRASH_TRIALS ?= 20
+test-crash:
+	FLEET_CRASH_TRIALS=$(CRASH_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^TestApplyCrash$$' -v ./cmd/fleet
 
 clean:
 	rm -rf bin

@@ -5,4 +5,16 @@
 // reports every problem as an hcl.Diagnostic carrying a code (see Code), a summary, a detail
 // that says what to do, and the range of the offending expression. Every problem of every file
 // is reported in one run.
+//
+// Invariants of Load:
+//   - It is a pure function of its arguments: the same files and inputs give the same fleet
+//     and the same diagnostics in the same order, whatever the order in which the files were
+//     parsed in parallel.
+//   - It never panics and always returns a Fleet. Input that would make a parser recurse too
+//     deeply, or that is not UTF-8 text, is refused with a syntax diagnostic before parsing.
+//   - A group is purchasable (Group.Valid) only if nothing it is made of has an error: its own
+//     attributes, the defaults it uses, and the variables and locals these refer to.
+//   - No diagnostic and no field other than Config.Password holds a secret: the values of
+//     sensitive variables and every password are masked in diagnostic texts, and variables
+//     are recorded in Fleet.Vars only by hash.
 package spec

@@ -49,7 +49,10 @@ type Group struct {
 	Config    Config
 	DeclRange hcl.Range            // the group block's header
 	Ranges    map[string]hcl.Range // attribute -> range of the expression that set it (group or defaults)
-	Diags     hcl.Diagnostics      // this group's own diagnostics
+	// Literals tells, for each attribute in Ranges, whether its value was written out in a
+	// file without any reference to a variable, local or each (the password-literal rule).
+	Literals map[string]bool
+	Diags    hcl.Diagnostics // this group's own diagnostics
 }
 
 // Valid reports whether the group has no errors and so may be purchased.

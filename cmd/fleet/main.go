@@ -97,7 +97,7 @@ twice.`,
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &exitCode{code: exitError, err: fmt.Errorf("%w\nSee '%s --help'.", err, cmd.CommandPath())}
+		return &exitCode{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.statePath, "state", "", "state file (default DIR/"+stateFileName+")")

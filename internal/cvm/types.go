@@ -3,6 +3,8 @@ package cvm
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // RunResult is the answer to a successful RunInstances call.
@@ -23,7 +25,7 @@ func (r RunResult) AllInstanceIDs() []string {
 			}
 		}
 	}
-	for _, d := range sortedDealKeys(r.InstanceIDs) {
+	for _, d := range slices.Sorted(maps.Keys(r.InstanceIDs)) {
 		for _, id := range r.InstanceIDs[d] {
 			if !seen[id] {
 				seen[id] = true
@@ -63,7 +65,7 @@ const (
 	ClassUnknown   Class = iota // not understood: the outcome of the call is unknown
 	ClassRetryable              // network error, timeout, HTTP 5xx, busy, code 6000, rate limit
 	ClassAuth                   // credentials or permission (41xx, 4300)
-	ClassParameter              // a parameter the API refused (4000, InvalidParameter.*)
+	ClassParameter              // a parameter the API refused (4000, InvalidParameter.*; see the package doc)
 	ClassBalance                // not enough balance (5300, AccountBalanceNotEnough)
 	ClassQuota                  // quota or stock (4400, 5200, LimitExceeded)
 	ClassClock                  // timestamp window or replayed nonce (4500)

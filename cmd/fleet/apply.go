@@ -1,0 +1,351 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"fleet/executor"
+	"fleet/internal/diagview"
+	"fleet/internal/state"
+	"fleet/planner"
+	"fleet/spec"
+)
+
+// applyFlags are the flags of fleet apply.
+type applyFlags struct {
+	autoApprove bool
+	parallelism int
+	rate        float64
+	json        bool
+	wait        bool
+	waitTimeout time.Duration
+}
+
+func init() {
+	register(func(g *globals) *cobra.Command {
+		f := &applyFlags{}
+		cmd := &cobra.Command{
+			Use:   "apply [DIR | PLANFILE]",
+			Short: "Buy the instances the plan calls for",
+			Long: `Apply plans the spec of DIR (default ".") against the state, shows the plan and, once
+approved, buys the instances in grouped RunInstances calls. Every call is written to the
+journal beside the state before it is sent, and its answer as soon as it arrives, so an apply
+that is killed, interrupted or loses an answer never buys twice: run it again and it resolves
+the calls left pending with their recorded client tokens first.
+
+With PLANFILE (saved by "fleet plan --out") it applies exactly that plan, after checking that
+neither the state, nor a spec file, nor a variable changed since; sensitive variables must be
+supplied again. The spec is read from the plan file's directory when it holds spec files,
+else from the current directory.
+
+On a terminal apply asks for "yes"; otherwise --auto-approve is required. Progress is a live
+bar on a terminal, one line per finished call otherwise, and one JSON event per line with
+--json. With --wait it then polls DescribeInstances until the new instances run.
+
+The first interrupt (Ctrl-C, SIGTERM) starts no new call and waits for the calls in flight to
+be answered and recorded; a second one exits at once.
+
+Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and optionally
+TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
+
+Exit status: 0 when every call succeeded (or there was nothing to do), 1 on any error or
+refused call, 4 when some call's outcome is unknown (run apply again to reconcile).`,
+			Args: cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if f.parallelism < 1 {
+					return fmt.Errorf("invalid --parallelism %d: want at least 1", f.parallelism)
+				}
+				if f.rate < 0 {
+					return fmt.Errorf("invalid --rate %g: want 0 (no limit) or more calls a second", f.rate)
+				}
+				if f.json && !f.autoApprove {
+					return errors.New("--json needs --auto-approve: there is no prompt in JSON mode")
+				}
+				ctx := cmd.Context()
+				if ctx == nil {
+					ctx = context.Background()
+				}
+				return runApply(ctx, g, f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args)
+			},
+		}
+		fl := cmd.Flags()
+		fl.BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking (required when stdin is not a terminal)")
+		fl.IntVar(&f.parallelism, "parallelism", executor.DefaultParallelism, "calls in flight at once")
+		fl.Float64Var(&f.rate, "rate", 10, "most calls a second, retries included (0: no limit)")
+		fl.BoolVar(&f.json, "json", false, "print one JSON event per line")
+		fl.BoolVar(&f.wait, "wait", false, "after buying, poll until the new instances run")
+		fl.DurationVar(&f.waitTimeout, "wait-timeout", 15*time.Minute, "how long --wait polls at most")
+		return cmd
+	})
+}
+
+// applyInput is what apply works from: the spec, and the saved plan if one was given.
+type applyInput struct {
+	dir      string
+	files    []spec.File
+	in       spec.Inputs
+	saved    *planner.File
+	planPath string
+}
+
+func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, out, errOut io.Writer, args []string) error {
+	cfg, err := cloudConfig()
+	if err != nil {
+		return err
+	}
+	ai, err := applyReadInput(g, args)
+	if err != nil {
+		return err
+	}
+	statePath := g.statePathFor(ai.dir)
+
+	lock, err := state.Lock(ctx, statePath, "apply", g.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+
+	st, err := state.Read(statePath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err != nil {
+		st = nil
+	}
+	fleet, diags := spec.Load(ai.files, ai.in)
+	sources := specSources(ai.files, ai.in)
+	view := newApplyView(f, out, sources)
+
+	var plan *planner.Plan
+	if ai.saved != nil {
+		if diags.HasErrors() || fleet == nil {
+			applyPrintDiags(out, f, diags, sources)
+			return silentExit(exitError)
+		}
+		if err := ai.saved.Stale(st, ai.files, fleet.Vars); err != nil {
+			return fmt.Errorf("apply %s: %w", ai.planPath, err)
+		}
+		plan = ai.saved.Plan
+	} else {
+		if fleet == nil {
+			fleet = &spec.Fleet{Diags: diags} // no fleet block: show every diagnostic
+		}
+		plan = planner.Compute(fleet, st)
+	}
+	if err := view.Plan(plan); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	if !plan.Applyable() {
+		return silentExit(exitError)
+	}
+	if !plan.HasChanges() {
+		return nil
+	}
+	if ai.saved == nil && !f.autoApprove {
+		if !applyIsTerminal(stdin) {
+			return errors.New("stdin is not a terminal: run with --auto-approve to apply without asking")
+		}
+		ok, err := applyConfirm(stdin, out)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("apply cancelled")
+		}
+	}
+
+	client, err := newCloudClient(cfg, plan.Region)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		st = state.New(plan.Fleet, plan.Region)
+	}
+	journal, err := state.OpenJournal(statePath, st)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	finished := make(chan struct{})
+	defer close(finished)
+	applyWatchSignals(stop, finished, errOut)
+
+	retrying := executor.WithRetry(executor.Detach(executor.WithRateLimit(client, f.rate)), executor.RetryPolicy{})
+	res, applyErr := executor.Apply(ctx, plan, executor.Options{
+		Client:      retrying,
+		State:       st,
+		Journal:     journal,
+		Secret:      applySecretResolver(fleet),
+		Parallelism: f.parallelism,
+		Events:      view.Event,
+	})
+	if err := journal.Close(); err != nil && applyErr == nil {
+		applyErr = err
+	}
+	if err := state.Write(statePath, st); err != nil {
+		// The journal keeps every record: the next command replays it.
+		if res != nil {
+			view.Summary(res)
+		}
+		return fmt.Errorf("%w (the journal %s still holds every record of this apply)", err, state.JournalPath(statePath))
+	}
+	view.Saved(statePath, st.Serial)
+	if res != nil {
+		view.Summary(res)
+	}
+	if f.wait && res != nil && res.Bought > 0 && ctx.Err() == nil {
+		counts, werr := applyWait(ctx, retrying, st, res, f.waitTimeout, time.Now)
+		if err := state.Write(statePath, st); err != nil && werr == nil {
+			werr = err
+		}
+		view.Waited(counts)
+		if werr != nil && applyErr == nil {
+			applyErr = werr
+		}
+		if counts.Failed > 0 && applyErr == nil {
+			applyErr = fmt.Errorf("%d of the instances bought failed to be created (status -1); the next plan counts them as gone", counts.Failed)
+		}
+	}
+	switch {
+	case applyErr != nil:
+		if res != nil && res.Unknown() {
+			return &exitCode{code: exitUnknown, err: applyErr}
+		}
+		return applyErr
+	case res.Unknown():
+		return silentExit(exitUnknown)
+	case res.Failed > 0:
+		return silentExit(exitError)
+	}
+	return nil
+}
+
+// applyReadInput finds the spec (and the saved plan) named by the command's argument.
+func applyReadInput(g *globals, args []string) (*applyInput, error) {
+	ai := &applyInput{dir: specDir(args)}
+	if len(args) > 0 {
+		if fi, err := os.Stat(args[0]); err == nil && !fi.IsDir() {
+			ai.planPath = args[0]
+			data, err := os.ReadFile(ai.planPath)
+			if err != nil {
+				return nil, fmt.Errorf("read plan %s: %w", ai.planPath, err)
+			}
+			pf, err := planner.DecodeFile(data)
+			if err != nil {
+				return nil, fmt.Errorf("read plan %s: %w", ai.planPath, err)
+			}
+			ai.saved = pf
+			ai.dir = "."
+			if d := filepath.Dir(ai.planPath); applyHasSpecFiles(d) {
+				ai.dir = d
+			}
+		}
+	}
+	files, err := readSpecDir(ai.dir)
+	if err != nil {
+		return nil, err
+	}
+	in, err := g.specInputs()
+	if err != nil {
+		return nil, err
+	}
+	ai.files, ai.in = files, in
+	return ai, nil
+}
+
+func applyHasSpecFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() && isSpecFile(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
+// applySecretResolver maps the hash of every secret of the spec back to its value.
+func applySecretResolver(fl *spec.Fleet) executor.SecretResolver {
+	known := map[string]string{}
+	for _, g := range fl.Groups {
+		for k, v := range g.Config.Params() {
+			if spec.SecretParams[k] && v != "" {
+				known[spec.HashSecret(v)] = v
+			}
+		}
+	}
+	return func(hash string) (string, bool) {
+		v, ok := known[hash]
+		return v, ok
+	}
+}
+
+// applyWatchSignals makes the first SIGINT or SIGTERM call stop, so that no new call starts, and a
+// second one end the process at once: the journal already holds every call in flight.
+func applyWatchSignals(stop func(), finished <-chan struct{}, errOut io.Writer) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sigs)
+		select {
+		case <-sigs:
+			fmt.Fprintln(errOut, "Interrupted: starting no new call; waiting for the calls in flight to be answered and recorded. Interrupt again to exit at once.")
+			stop()
+		case <-finished:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(errOut, "Interrupted again: exiting now. The journal holds every call in flight; run fleet apply again to resolve them.")
+			os.Exit(exitUnknown)
+		case <-finished:
+		}
+	}()
+}
+
+// applyIsTerminal reports whether v (a reader or a writer) is a terminal.
+func applyIsTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// applyConfirm asks for "yes".
+func applyConfirm(stdin io.Reader, out io.Writer) (bool, error) {
+	fmt.Fprint(out, "\nDo you want to buy these instances? Only 'yes' will be accepted.\n  Enter a value: ")
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return false, fmt.Errorf("read answer: %w", err)
+	}
+	return strings.TrimSpace(line) == "yes", nil
+}
+
+func applyPrintDiags(out io.Writer, f *applyFlags, diags hcl.Diagnostics, sources map[string][]byte) {
+	if f.json {
+		_ = diagview.JSON(out, diags)
+		return
+	}
+	_ = diagview.Human(out, diags, sources, wantColor(out))
+}
+
+// applyElapsed formats a duration for the summary.
+func applyElapsed(d time.Duration) string {
+	return d.Round(time.Millisecond).String()
+}

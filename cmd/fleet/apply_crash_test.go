@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"fleet/internal/cvmsim"
+)
+
+// crashSpec is the fleet of the crash test: 14 calls in 3 groups, 1195 instances.
+const crashSpec = `fleet "crash" {
+  region = "ap-guangzhou"
+}
+
+defaults {
+  instance_type = "CVM.S2"
+  cpu           = 1
+  mem           = 2
+  image_id      = "img-31tjrtph"
+  period        = 1
+  zone_id       = 100003
+  key_id        = "skey-3glfot13"
+}
+
+group "a" {
+  count = 530
+}
+
+group "b" {
+  count = 45
+}
+
+group "c" {
+  count = 620
+}
+`
+
+const crashWant = 1195
+
+// TestApplyCrash kills the real fleet binary with SIGKILL at random moments of an apply
+// against a simulator that keeps its data in a file (and is itself restarted now and then),
+// runs apply again until it succeeds, and checks that exactly the desired instances were
+// bought and all of them recorded. FLEET_CRASH_TRIALS sets the number of trials (default 2;
+// `make test-crash` runs 20).
+func TestApplyCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	trials := 2
+	if v := os.Getenv("FLEET_CRASH_TRIALS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("FLEET_CRASH_TRIALS=%q: want a number of trials", v)
+		}
+		trials = n
+	}
+	bin, err := exec.LookPath("fleet") // the test binary, installed as fleet by testscript.Main
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("FLEET_CRASH_SEED"); v != "" {
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("FLEET_CRASH_SEED=%q: %v", v, err)
+		}
+	}
+	t.Logf("FLEET_CRASH_SEED=%d", seed)
+	kills, midApply := 0, 0
+	for i := range trials {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			k, m := crashTrial(t, bin, seed+uint64(i))
+			kills += k
+			midApply += m
+		})
+	}
+	t.Logf("%d trials: %d applies killed, %d of them with the journal open", trials, kills, midApply)
+}
+
+// crashTrial runs one trial and returns how many applies it killed, and how many of those
+// with the journal open.
+func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply int) {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.fleet.hcl"), []byte(crashSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dataPath := filepath.Join(dir, "sim.json")
+	var sim *cvmsim.Server
+	var srv *httptest.Server
+	start := func() {
+		var err error
+		sim, err = cvmsim.New(cvmsim.Config{DataPath: dataPath, Seed: int64(seed), Latency: 80 * time.Millisecond, Jitter: 150 * time.Millisecond, DropRate: 0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv = httptest.NewServer(sim)
+	}
+	stop := func() {
+		srv.Close()
+		if err := sim.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start()
+	defer func() { stop() }()
+
+	apply := func() *exec.Cmd {
+		cmd := exec.Command(bin, "apply", "--auto-approve", "--rate", "0", "--parallelism", "3")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(),
+			envEndpoint+"="+srv.URL+cvmsim.Path,
+			envSecretID+"="+cvmsim.DemoSecretID,
+			envKey+"="+cvmsim.DemoSecretKey,
+			"NO_COLOR=1",
+		)
+		return cmd
+	}
+
+	kills = 1 + rng.IntN(4)
+	for range kills {
+		cmd := apply()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if rng.IntN(2) == 0 {
+			time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		} else {
+			// Once the journal is open, the apply is sending: kill it within 600ms.
+			waitForFile(filepath.Join(dir, "fleet.state.journal"), 3*time.Second)
+			time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if rng.IntN(3) == 0 {
+			stop() // the simulator restarts from its data file
+			start()
+		}
+		if _, err := os.Stat(filepath.Join(dir, "fleet.state.journal")); err == nil {
+			midApply++ // killed with the journal open: calls journaled, not yet folded
+		}
+	}
+	for run := 1; ; run++ {
+		out, err := apply().CombinedOutput()
+		if err == nil {
+			break
+		}
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitUnknown || run == 10 {
+			t.Fatalf("apply run %d after the kills: %v\n%s", run, err, out)
+		}
+	}
+	if got := len(sim.Instances()); got != crashWant {
+		t.Fatalf("the simulator sold %d instances, want %d", got, crashWant)
+	}
+	if err := checkStateAgainstSim(filepath.Join(dir, stateFileName), sim, []string{fmt.Sprint(crashWant)}); err != nil {
+		t.Fatal(err)
+	}
+	return kills, midApply
+}
+
+// waitForFile waits until path exists or the timeout has passed.
+func waitForFile(path string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

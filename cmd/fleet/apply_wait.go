@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fleet/executor"
+	"fleet/internal/cvm"
+	"fleet/internal/state"
+)
+
+// waitCounts are the statuses of the instances an apply waits for.
+type waitCounts struct {
+	Running  int `json:"running"`
+	Failed   int `json:"failed"`
+	Creating int `json:"creating"`
+}
+
+// applyWait polls DescribeInstances until every instance bought by res is running or has
+// failed, the timeout passes or ctx is done, and records their statuses in st. It returns the
+// last counts.
+func applyWait(ctx context.Context, c executor.Client, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (waitCounts, error) {
+	owner := map[string]string{} // instance id -> group
+	var ids []string
+	for _, o := range res.Outcomes {
+		if o.Status != state.StatusDone {
+			continue
+		}
+		for _, id := range o.InstanceIDs {
+			if _, dup := owner[id]; !dup {
+				owner[id] = o.Group
+				ids = append(ids, id)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	delay := time.Second
+	var counts waitCounts
+	for {
+		list, err := c.DescribeInstances(ctx, cvm.DescribeFilter{InstanceIDs: ids})
+		if err != nil {
+			return counts, fmt.Errorf("wait for instances: %w", err)
+		}
+		at := now().UTC()
+		seen := map[string]int{}
+		for _, in := range list {
+			if _, ok := owner[in.ID]; ok {
+				seen[in.ID] = in.Status
+			}
+		}
+		counts = waitCounts{}
+		for _, id := range ids {
+			status, ok := seen[id]
+			if ok {
+				if in := st.Groups[owner[id]].Instance(id); in != nil {
+					in.Status = status
+					t := at
+					in.StatusAt = &t
+				}
+			}
+			switch {
+			case ok && status == state.InstanceRunning:
+				counts.Running++
+			case ok && status == state.InstanceFailed:
+				counts.Failed++
+			default:
+				counts.Creating++
+			}
+		}
+		if counts.Creating == 0 {
+			return counts, nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return counts, fmt.Errorf("wait for instances: %d of %d still not running: %w", counts.Creating, len(ids), ctx.Err())
+		case <-t.C:
+		}
+		delay = min(2*delay, 10*time.Second)
+	}
+}

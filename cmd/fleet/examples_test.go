@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fleet/internal/diagview"
+)
+
+// exampleVars are the values the examples need from outside, as a user would give them.
+var exampleVars = map[string]string{"FLEET_VAR_admin_password": "Build-Passw0rd!"}
+
+// TestExamples validates every example with no errors and checks that it is formatted.
+func TestExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../../examples/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range exampleVars {
+		t.Setenv(k, v)
+	}
+	var n int
+	for _, dir := range dirs {
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"validate", "--json", dir}, nil, &stdout, &stderr); code != 0 {
+				t.Errorf("fleet validate %s: exit %d\n%s%s", dir, code, stdout.String(), stderr.String())
+			}
+			var doc diagview.Document
+			if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+				t.Fatalf("validate --json output: %v", err)
+			}
+			for _, d := range doc.Diagnostics {
+				t.Errorf("%s %s: %s (%s)", d.Severity, d.Code, d.Summary, d.Detail)
+			}
+			stdout.Reset()
+			if code := run([]string{"fmt", "--check", "--diff", dir}, nil, &stdout, &stderr); code != 0 {
+				t.Errorf("fleet fmt --check %s: exit %d\n%s%s", dir, code, stdout.String(), stderr.String())
+			}
+		})
+	}
+	if n < 3 {
+		t.Errorf("found %d examples, want at least 3", n)
+	}
+}
+
+// TestExampleWindowsNeedsPassword checks that the Windows example asks for its password
+// when none is given, instead of buying with none.
+func TestExampleWindowsNeedsPassword(t *testing.T) {
+	t.Setenv("FLEET_VAR_admin_password", "")
+	os.Unsetenv("FLEET_VAR_admin_password")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"validate", "--json", "../../examples/windows"}, nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, stdout.String(), stderr.String())
+	}
+	var doc diagview.Document
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Diagnostics) == 0 || doc.Diagnostics[0].Code != "variable-value" {
+		t.Errorf("diagnostics = %+v, want variable-value first", doc.Diagnostics)
+	}
+}

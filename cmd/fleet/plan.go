@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"fleet/internal/planview"
+	"fleet/internal/state"
+	"fleet/planner"
+	"fleet/spec"
+)
+
+func init() {
+	register(func(g *globals) *cobra.Command {
+		var o planOptions
+		cmd := &cobra.Command{
+			Use:   "plan [DIR]",
+			Short: "Diff the spec against the state; print the purchase plan and all diagnostics",
+			Long: `Plan reads the spec of DIR (default ".") and its state, and prints what "fleet apply"
+would buy: every group, every RunInstances call with its client token, every diagnostic, and
+a summary. It buys nothing and writes nothing but the --out file.
+
+Exit status: 1 when the plan cannot be applied (the spec has errors); otherwise 0, or with
+--detailed-exitcode 0 when there is nothing to buy and 2 when there is.`,
+			Args: cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if o.json {
+					if cmd.Flags().Changed("format") && o.format != "json" {
+						return fmt.Errorf("--json and --format %s conflict", o.format)
+					}
+					o.format = "json"
+				}
+				switch o.format {
+				case "human", "json", "markdown", "github":
+				default:
+					return fmt.Errorf("invalid --format %q: want human, json, markdown or github", o.format)
+				}
+				return runPlan(g, cmd.OutOrStdout(), specDir(args), o)
+			},
+		}
+		fl := cmd.Flags()
+		fl.StringVar(&o.out, "out", "", "save the plan to FILE for \"fleet apply FILE\"")
+		fl.BoolVar(&o.json, "json", false, "print the plan as a JSON document (same as --format json)")
+		fl.StringVar(&o.format, "format", "human", "output format: human, json, markdown or github")
+		fl.BoolVar(&o.detailedExit, "detailed-exitcode", false, "exit 0 when there is nothing to buy, 2 when there is")
+		return cmd
+	})
+}
+
+// planOptions are the flags of fleet plan.
+type planOptions struct {
+	out          string
+	json         bool
+	format       string
+	detailedExit bool
+}
+
+func runPlan(g *globals, out io.Writer, dir string, o planOptions) error {
+	files, err := readSpecDir(dir)
+	if err != nil {
+		return err
+	}
+	in, err := g.specInputs()
+	if err != nil {
+		return err
+	}
+	f, diags := spec.Load(files, in)
+	if f == nil {
+		// No fleet block could be read: plan nothing, but show every diagnostic.
+		f = &spec.Fleet{Diags: diags}
+	}
+	st, err := readStateForPlan(g.statePathFor(dir))
+	if err != nil {
+		return err
+	}
+	p := planner.Compute(f, st)
+
+	// A large fleet prints a line or more per group: buffer them. Colour is decided on the
+	// real output.
+	bw := bufio.NewWriterSize(out, 64<<10)
+	err = renderPlan(bw, p, o.format, specSources(files, in), wantColor(out))
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); o.format == "github" && path != "" {
+		if err := planview.AppendStepSummary(path, p); err != nil {
+			return err
+		}
+	}
+	if !p.Applyable() {
+		if o.out != "" {
+			return &exitCode{code: exitError, err: fmt.Errorf("plan not saved to %s: it cannot be applied", o.out)}
+		}
+		return silentExit(exitError)
+	}
+	if o.out != "" {
+		if err := savePlan(o.out, p, files, f.Vars); err != nil {
+			return err
+		}
+	}
+	if o.detailedExit && p.HasChanges() {
+		return silentExit(exitChanges)
+	}
+	return nil
+}
+
+// readStateForPlan reads the state at path. A missing state is no state (nil): the plan then
+// records an empty lineage, which is what apply finds when the state is still missing.
+func readStateForPlan(path string) (*state.State, error) {
+	st, err := state.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	return st, nil
+}
+
+// renderPlan writes p to w in the given format.
+func renderPlan(w io.Writer, p *planner.Plan, format string, sources map[string][]byte, color bool) error {
+	switch format {
+	case "json":
+		return planview.JSON(w, p)
+	case "markdown":
+		return planview.Markdown(w, p)
+	case "github":
+		return planview.GitHub(w, p)
+	}
+	return planview.Human(w, p, sources, color)
+}
+
+// savePlan writes the saved form of p to path atomically.
+func savePlan(path string, p *planner.Plan, files []spec.File, vars []spec.VarValue) error {
+	pf, err := planner.NewFile(p, files, vars)
+	if err != nil {
+		return err
+	}
+	b, err := planner.EncodeFile(pf)
+	if err != nil {
+		return err
+	}
+	if err := replaceFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("save plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// replaceFile replaces path with data: a temporary file in the same directory, fsync,
+// rename, fsync of the directory. A reader sees the old file or the new one, never a part.
+func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

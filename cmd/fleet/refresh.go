@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fleet/executor"
+	"fleet/internal/state"
+)
+
+// refreshFlags are the flags of fleet refresh.
+type refreshFlags struct {
+	json bool
+	rate float64
+}
+
+func init() {
+	register(func(g *globals) *cobra.Command {
+		f := &refreshFlags{}
+		cmd := &cobra.Command{
+			Use:   "refresh [DIR]",
+			Short: "Update instance statuses in the state from DescribeInstances",
+			Long: `Refresh reads the status of every instance recorded in the state of DIR (default ".")
+with DescribeInstances, at most 100 instances a request, with the retries and the rate limit
+of apply, and records the statuses that changed. Instances that were returned (status 5),
+are being returned (6) or whose creation failed (-1) stop counting as current, so the next
+plan buys their replacements.
+
+An instance that DescribeInstances does not know at all is reported as missing and keeps its
+recorded status: it still counts as current. The API keeps returned instances visible for a
+while, so an instance that vanishes unseen more likely belongs to another region or account
+than the one asked; check the credentials before anything else.
+
+The state is written (under its lock, atomically) only when a status changed; it needs no
+spec. Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and optionally
+TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
+
+Exit status: 0 on success, 1 on any error (the state is then not written).`,
+			Args: cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if f.rate < 0 {
+					return fmt.Errorf("invalid --rate %g: want 0 (no limit) or more calls a second", f.rate)
+				}
+				ctx := cmd.Context()
+				if ctx == nil {
+					ctx = context.Background()
+				}
+				return runRefresh(ctx, g, f, cmd.OutOrStdout(), specDir(args))
+			},
+		}
+		fl := cmd.Flags()
+		fl.BoolVar(&f.json, "json", false, "print the result as a JSON document")
+		fl.Float64Var(&f.rate, "rate", 10, "most calls a second, retries included (0: no limit)")
+		return cmd
+	})
+}
+
+func runRefresh(ctx context.Context, g *globals, f *refreshFlags, out io.Writer, dir string) error {
+	cfg, err := cloudConfig()
+	if err != nil {
+		return err
+	}
+	statePath := g.statePathFor(dir)
+	lock, err := state.Lock(ctx, statePath, "refresh", g.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+
+	st, err := state.Read(statePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("refresh: no state at %s: nothing was bought or imported yet", statePath)
+	}
+	if err != nil {
+		return err
+	}
+	client, err := newCloudClient(cfg, st.Region)
+	if err != nil {
+		return err
+	}
+	c := executor.WithRetry(executor.WithRateLimit(client, f.rate), executor.RetryPolicy{})
+	res, err := executor.Refresh(ctx, c, st, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w (the state was not written)", err)
+	}
+	written := false
+	if res.Changed() {
+		if err := state.Write(statePath, st); err != nil {
+			return err
+		}
+		written = true
+	}
+	if f.json {
+		return refreshJSON(out, res, st, written)
+	}
+	refreshHuman(out, res, st, statePath, written)
+	return nil
+}
+
+// refreshHuman prints the result of a refresh for a person.
+func refreshHuman(out io.Writer, res *executor.RefreshResult, st *state.State, statePath string, written bool) {
+	fmt.Fprintf(out, "Refreshed %d %s in %d DescribeInstances %s.\n",
+		res.Checked, refreshPlural(res.Checked, "instance", "instances"), res.Requests, refreshPlural(res.Requests, "request", "requests"))
+	for _, c := range res.Changes {
+		note := ""
+		switch {
+		case c.Gone():
+			note = " (no longer counts: the next plan buys a replacement)"
+		case c.Back():
+			note = " (counts again)"
+		}
+		fmt.Fprintf(out, "  %s %s: %s -> %s%s\n", c.Group, c.ID, executor.StatusName(c.Old), executor.StatusName(c.New), note)
+	}
+	for _, m := range res.Missing {
+		fmt.Fprintf(out, "  %s %s: missing: DescribeInstances does not know it (recorded %s; kept as it was)\n", m.Group, m.ID, executor.StatusName(m.Status))
+	}
+	if len(res.Missing) > 0 {
+		fmt.Fprintf(out, "Warning: %d recorded %s not found in %s. Check that the credentials are those of the account that bought %s.\n",
+			len(res.Missing), refreshPlural(len(res.Missing), "instance was", "instances were"), st.Region, refreshPlural(len(res.Missing), "it", "them"))
+	}
+	if written {
+		fmt.Fprintf(out, "%d %s changed. State saved to %s (serial %d).\n", len(res.Changes), refreshPlural(len(res.Changes), "status", "statuses"), statePath, st.Serial)
+		return
+	}
+	fmt.Fprintln(out, "No status changed; the state was not written.")
+}
+
+// refreshOutput is the JSON rendering of a refresh.
+type refreshOutput struct {
+	FormatVersion string            `json:"format_version"`
+	Region        string            `json:"region"`
+	Checked       int               `json:"checked"`
+	Requests      int               `json:"requests"`
+	Changes       []refreshChange   `json:"changes"`
+	Missing       []refreshMissing  `json:"missing"`
+	Summary       refreshSummary    `json:"summary"`
+	State         refreshStateBrief `json:"state"`
+}
+
+type refreshChange struct {
+	Group   string `json:"group"`
+	ID      string `json:"id"`
+	Old     int    `json:"old_status"`
+	OldName string `json:"old_status_name"`
+	New     int    `json:"new_status"`
+	NewName string `json:"new_status_name"`
+	Gone    bool   `json:"gone"`
+}
+
+type refreshMissing struct {
+	Group  string `json:"group"`
+	ID     string `json:"id"`
+	Status int    `json:"status"`
+}
+
+type refreshSummary struct {
+	Changed int `json:"changed"`
+	Gone    int `json:"gone"`
+	Missing int `json:"missing"`
+}
+
+type refreshStateBrief struct {
+	Written bool   `json:"written"`
+	Lineage string `json:"lineage"`
+	Serial  uint64 `json:"serial"`
+}
+
+func refreshJSON(out io.Writer, res *executor.RefreshResult, st *state.State, written bool) error {
+	o := refreshOutput{
+		FormatVersion: "1.0",
+		Region:        st.Region,
+		Checked:       res.Checked,
+		Requests:      res.Requests,
+		Changes:       []refreshChange{},
+		Missing:       []refreshMissing{},
+		State:         refreshStateBrief{Written: written, Lineage: st.Lineage, Serial: st.Serial},
+	}
+	for _, c := range res.Changes {
+		o.Changes = append(o.Changes, refreshChange{Group: c.Group, ID: c.ID, Old: c.Old, OldName: executor.StatusName(c.Old), New: c.New, NewName: executor.StatusName(c.New), Gone: c.Gone()})
+		if c.Gone() {
+			o.Summary.Gone++
+		}
+	}
+	for _, m := range res.Missing {
+		o.Missing = append(o.Missing, refreshMissing{Group: m.Group, ID: m.ID, Status: m.Status})
+	}
+	o.Summary.Changed, o.Summary.Missing = len(res.Changes), len(res.Missing)
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode refresh result: %w", err)
+	}
+	if _, err := fmt.Fprintf(out, "%s\n", b); err != nil {
+		return fmt.Errorf("write refresh result: %w", err)
+	}
+	return nil
+}
+
+// refreshPlural returns one or many by n.
+func refreshPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

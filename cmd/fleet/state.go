@@ -1,0 +1,372 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"fleet/internal/state"
+
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	register(func(g *globals) *cobra.Command {
+		cmd := &cobra.Command{
+			Use:   "state",
+			Short: "Read and edit the state",
+			Long: `The state (DIR/fleet.state.json, or --state) records every purchase fleet made, call by
+call, and the instances each one bought. "list" and "show" only read it (and replay a journal
+left by an interrupted apply, without saving); "rm" takes the state lock and rewrites it.
+A state that cannot be read is never overwritten.`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return cmd.Help()
+			},
+		}
+		cmd.AddCommand(stateListCmd(g), stateShowCmd(g), stateRmCmd(g))
+		return cmd
+	})
+}
+
+func stateListCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [DIR]",
+		Short: "List the groups of the state with their counts",
+		Long: `List prints one line per group of the state: instances recorded, those not known to be
+gone, calls (batches), calls whose outcome is unknown (pending) and failed calls.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := g.statePathFor(specDir(args))
+			st, err := state.Read(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				if asJSON {
+					return stateWriteJSON(cmd.OutOrStdout(), stateListJSON{FormatVersion: "1.0", Groups: []stateListGroup{}})
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "No state at %s: nothing has been bought or imported yet.\n", path)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return stateWriteJSON(cmd.OutOrStdout(), stateListToJSON(st))
+			}
+			return statePrintList(cmd.OutOrStdout(), path, st)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
+	return cmd
+}
+
+// stateListJSON is the JSON form of `fleet state list --json`.
+type stateListJSON struct {
+	FormatVersion string           `json:"format_version"`
+	Fleet         string           `json:"fleet"`
+	Region        string           `json:"region"`
+	Lineage       string           `json:"lineage"`
+	Serial        uint64           `json:"serial"`
+	Groups        []stateListGroup `json:"groups"`
+}
+
+type stateListGroup struct {
+	Name      string `json:"name"`
+	Instances int    `json:"instances"`
+	Current   int    `json:"current"`
+	Batches   int    `json:"batches"`
+	Pending   int    `json:"pending"`
+	Failed    int    `json:"failed"`
+}
+
+func stateGroupCounts(name string, g *state.Group) stateListGroup {
+	c := stateListGroup{Name: name, Instances: len(g.Instances), Current: g.Current(), Batches: len(g.Batches)}
+	for _, b := range g.Batches {
+		switch b.Status {
+		case state.StatusPending:
+			c.Pending++
+		case state.StatusFailed:
+			c.Failed++
+		}
+	}
+	return c
+}
+
+func stateListToJSON(st *state.State) stateListJSON {
+	out := stateListJSON{FormatVersion: "1.0", Fleet: st.Fleet, Region: st.Region, Lineage: st.Lineage, Serial: st.Serial, Groups: []stateListGroup{}}
+	for _, name := range st.GroupNames() {
+		out.Groups = append(out.Groups, stateGroupCounts(name, st.Groups[name]))
+	}
+	return out
+}
+
+func statePrintList(w io.Writer, path string, st *state.State) error {
+	fmt.Fprintf(w, "Fleet %s in %s: state %s, serial %d, lineage %s\n", st.Fleet, st.Region, path, st.Serial, st.Lineage)
+	names := st.GroupNames()
+	if len(names) == 0 {
+		_, err := fmt.Fprintln(w, "\nNo groups.")
+		return err
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tINSTANCES\tCURRENT\tBATCHES\tPENDING\tFAILED")
+	var total stateListGroup
+	for _, name := range names {
+		c := stateGroupCounts(name, st.Groups[name])
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", name, c.Instances, c.Current, c.Batches, c.Pending, c.Failed)
+		total.Instances += c.Instances
+		total.Current += c.Current
+		total.Pending += c.Pending
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s, %s (%d current)", statePlural(len(names), "group"), statePlural(total.Instances, "instance"), total.Current)
+	if total.Pending > 0 {
+		fmt.Fprintf(w, ", %s whose outcome is unknown: run \"fleet apply\" to resolve", statePlural(total.Pending, "pending call"))
+	}
+	_, err := fmt.Fprintln(w, ".")
+	return err
+}
+
+func stateShowCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show GROUP",
+		Short: "Show a group's calls and instances",
+		Long: `Show prints every call (batch) recorded for the group, with its client token, status,
+deals, instances, error and the exact parameters sent (secrets only as hashes), then the
+group's instances with their last known status.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := g.statePathFor(".")
+			st, err := stateReadExisting(path)
+			if err != nil {
+				return err
+			}
+			name := args[0]
+			grp, err := stateFindGroup(st, path, name)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return stateWriteJSON(cmd.OutOrStdout(), stateShowJSON{FormatVersion: "1.0", Name: name, Group: grp})
+			}
+			return statePrintGroup(cmd.OutOrStdout(), st, name, grp)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the group's record as JSON")
+	return cmd
+}
+
+// stateShowJSON is the JSON form of `fleet state show --json`: the group's record as it is
+// in the state.
+type stateShowJSON struct {
+	FormatVersion string       `json:"format_version"`
+	Name          string       `json:"name"`
+	Group         *state.Group `json:"group"`
+}
+
+// stateReadExisting reads the state for a command that needs one.
+func stateReadExisting(path string) (*state.State, error) {
+	st, err := state.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no state at %s (use --state to name another file)", path)
+	}
+	return st, err
+}
+
+func stateFindGroup(st *state.State, path, name string) (*state.Group, error) {
+	if grp := st.Group(name); grp != nil {
+		return grp, nil
+	}
+	names := st.GroupNames()
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no group %q in %s: it records no groups", name, path)
+	}
+	if len(names) > 10 {
+		names = append(names[:10], "...")
+	}
+	return nil, fmt.Errorf("no group %q in %s (groups: %s)", name, path, strings.Join(names, ", "))
+}
+
+func statePrintGroup(w io.Writer, st *state.State, name string, grp *state.Group) error {
+	fmt.Fprintf(w, "Group %s of fleet %s in %s (state serial %d)\n", name, st.Fleet, st.Region, st.Serial)
+	fmt.Fprintf(w, "%s (%d current), %s, %s pending\n", statePlural(len(grp.Instances), "instance"), grp.Current(), statePlural(len(grp.Batches), "call"), fmt.Sprint(len(grp.PendingBatches())))
+	for _, b := range grp.Batches {
+		fmt.Fprintf(w, "\nCall %d: %s, %s, %s", b.Seq, b.Kind, b.Status, statePlural(b.GoodsNum, "instance"))
+		if b.Attempts > 0 {
+			fmt.Fprintf(w, ", %s", statePlural(b.Attempts, "attempt"))
+		}
+		fmt.Fprintln(w)
+		if b.ClientToken != "" {
+			fmt.Fprintf(w, "  client token: %s\n", b.ClientToken)
+		}
+		fmt.Fprintf(w, "  created %s, updated %s\n", stateTime(b.CreatedAt), stateTime(b.UpdatedAt))
+		if len(b.DealIDs) > 0 {
+			fmt.Fprintf(w, "  deals: %s\n", strings.Join(b.DealIDs, ", "))
+		}
+		if len(b.InstanceIDs) > 0 {
+			fmt.Fprintf(w, "  instances: %s\n", strings.Join(b.InstanceIDs, ", "))
+		}
+		if e := b.Error; e != nil {
+			fmt.Fprintf(w, "  error: %s\n", stateBatchError(e))
+		}
+		if b.Status == state.StatusPending {
+			fmt.Fprintln(w, "  outcome unknown: \"fleet apply\" resends it with the same client token")
+		}
+		if len(b.Params) > 0 {
+			fmt.Fprintln(w, "  parameters:")
+			keys := make([]string, 0, len(b.Params))
+			width := 0
+			for k := range b.Params {
+				keys = append(keys, k)
+				width = max(width, len(k))
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(w, "    %-*s = %s\n", width, k, b.Params[k])
+			}
+		}
+	}
+	if len(grp.Instances) == 0 {
+		_, err := fmt.Fprintln(w, "\nNo instances.")
+		return err
+	}
+	fmt.Fprintln(w, "\nInstances:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, in := range grp.Instances {
+		at := ""
+		if in.StatusAt != nil {
+			at = "as of " + stateTime(*in.StatusAt)
+		}
+		fmt.Fprintf(tw, "  %s\tcall %d\t%s\t%s\n", in.ID, in.Batch, stateInstanceStatus(in.Status), at)
+	}
+	return tw.Flush()
+}
+
+func stateBatchError(e *state.BatchError) string {
+	var b strings.Builder
+	if e.Name != "" {
+		b.WriteString(e.Name)
+		b.WriteString(" ")
+	}
+	if e.Code != 0 {
+		fmt.Fprintf(&b, "(code %d) ", e.Code)
+	}
+	b.WriteString(e.Message)
+	if e.Class != "" {
+		fmt.Fprintf(&b, " [%s]", e.Class)
+	}
+	return b.String()
+}
+
+func stateTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// stateInstanceStatus names a DescribeInstances status as recorded in the state.
+func stateInstanceStatus(s int) string {
+	switch s {
+	case 0:
+		return "status not read yet"
+	case state.InstanceFailed:
+		return "creation failed"
+	case state.InstanceRunning:
+		return "running"
+	case state.InstanceCreating:
+		return "creating"
+	case state.InstanceReturned:
+		return "returned"
+	case state.InstanceReturning:
+		return "returning"
+	}
+	return fmt.Sprintf("status %d", s)
+}
+
+func stateRmCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rm GROUP",
+		Short: "Remove a group's record from the state (its instances are NOT returned)",
+		Long: `Rm removes the record of a group from the state, under the state lock. The instances are
+NOT returned or stopped: they keep running and keep being billed; fleet simply forgets them.
+A group still in the spec is then bought again by the next apply.
+
+A group with a call whose outcome is unknown (pending) is refused unless --force is given:
+run "fleet apply" first so that the call is resolved and its instances recorded.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStateRm(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], force)
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "remove the group even with pending calls")
+	return cmd
+}
+
+func runStateRm(ctx context.Context, g *globals, out, errOut io.Writer, name string, force bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	path := g.statePathFor(".")
+	lock, err := state.Lock(ctx, path, "state rm", g.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	st, err := stateReadExisting(path)
+	if err != nil {
+		return err
+	}
+	grp, err := stateFindGroup(st, path, name)
+	if err != nil {
+		return err
+	}
+	if pending := grp.PendingBatches(); len(pending) > 0 && !force {
+		seqs := make([]string, len(pending))
+		for i, b := range pending {
+			seqs[i] = fmt.Sprint(b.Seq)
+		}
+		return fmt.Errorf("group %q has %s whose outcome is unknown (call %s): run \"fleet apply\" to resolve it first, or use --force to forget it anyway",
+			name, statePlural(len(pending), "pending call"), strings.Join(seqs, ", "))
+	}
+	n, current := len(grp.Instances), grp.Current()
+	st.RemoveGroup(name)
+	if err := state.Write(path, st); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Removed group %s from %s (serial %d): %s forgotten.\n", name, path, st.Serial, statePlural(n, "instance"))
+	if current > 0 {
+		verb := "were"
+		if current == 1 {
+			verb = "was"
+		}
+		fmt.Fprintf(errOut, "Warning: %s of group %s %s NOT returned: it keeps running and being billed. Return what is no longer wanted in the console; if the group is still in the spec, the next apply buys it again.\n", statePlural(current, "current instance"), name, verb)
+	}
+	return nil
+}
+
+// statePlural returns "1 call", "2 calls".
+func statePlural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func stateWriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,21 @@
+// Package executor applies a purchase plan through a small Client interface, writing ahead to
+// the state's journal.
+//
+// Invariants:
+//   - A call is journaled as pending, with its client token and its exact (masked) parameters,
+//     and that record is durable before the call is sent. Records of calls started together
+//     are committed together.
+//   - The answer of a call is journaled as soon as it arrives: done (with deal and instance
+//     ids, however many came back), failed (a definitive refusal of the API: parameters,
+//     credentials, balance or quota), or still pending with the last error when the outcome
+//     is unknown. A pending call is resolved by a later apply with the same token and the same
+//     parameters, so nothing is ever bought twice and nothing bought is forgotten.
+//   - Resumed calls are resolved before any new call is sent.
+//   - Groups fail independently.
+//   - Cancelling the context passed to Apply starts nothing new and stops retries. A call
+//     already journaled is let to finish (and its answer journaled) when the Client is
+//     wrapped with Detach, as `fleet apply` does: WithRetry(Detach(WithRateLimit(c, rate))).
+//
+// Retries and the rate limit are decorators over Client (WithRetry, WithRateLimit); the
+// executor itself sends each call once through whatever Client it is given.
+package executor

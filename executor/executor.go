@@ -1,0 +1,569 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"fleet/internal/cvm"
+	"fleet/internal/state"
+	"fleet/planner"
+	"fleet/spec"
+)
+
+// DefaultParallelism is the number of calls in flight when Options.Parallelism is 0.
+const DefaultParallelism = 4
+
+// Journal is where the executor writes ahead: *state.Journal satisfies it. Append returns
+// once the records are durable; records passed in one Append are committed together.
+type Journal interface {
+	Append(recs ...state.JournalRecord) error
+}
+
+// SecretResolver maps the recorded form of a secret (spec.HashSecret of its value) back to
+// the value, or reports false when the value is not known.
+type SecretResolver func(hash string) (string, bool)
+
+// Options configure Apply.
+type Options struct {
+	Client  Client       // usually WithRetry(Detach(WithRateLimit(cvm client, rate)), policy)
+	State   *state.State // the in-memory state; every journaled record is applied to it
+	Journal Journal      // the journal beside the state file
+	Secret  SecretResolver
+	// Parallelism is the number of calls in flight at once; 0 means DefaultParallelism.
+	Parallelism int
+	// Events receives progress events. Apply serialises its calls, so it need not be safe for
+	// concurrent use; it must not block for long.
+	Events func(Event)
+	// Now is the clock of the journal's timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// Event types.
+const (
+	EventCallStarted = "call_started" // the call was journaled as pending and is being sent
+	EventCallRetried = "call_retried" // an attempt failed with a retryable error; another follows
+	EventCallDone    = "call_done"    // the API answered with success; the answer is journaled
+	EventCallFailed  = "call_failed"  // the API refused the call (or it could not be sent); nothing was bought
+	EventCallPending = "call_pending" // the outcome is unknown; the call stays pending for the next apply
+	EventCallSkipped = "call_skipped" // the call was not started (interrupt, or its group failed)
+)
+
+// Event is one step of an apply, for progress views and JSON logs. It carries no secret.
+type Event struct {
+	Type        string   `json:"type"`
+	Group       string   `json:"group"`
+	Seq         int      `json:"seq"`
+	ClientToken string   `json:"client_token,omitempty"`
+	GoodsNum    int      `json:"goods_num"`
+	Resume      bool     `json:"resume,omitempty"`
+	Attempt     int      `json:"attempt,omitempty"`  // call_retried: the attempt that failed; done/failed/pending: attempts in all
+	DelayMS     int64    `json:"delay_ms,omitempty"` // call_retried: wait before the next attempt
+	InstanceIDs []string `json:"instance_ids,omitempty"`
+	Error       string   `json:"error,omitempty"`
+	Class       string   `json:"class,omitempty"`
+}
+
+// Outcome statuses beyond the batch statuses of the state.
+const (
+	OutcomeSkipped = "skipped" // never journaled, never sent
+)
+
+// Outcome is what became of one call of the plan.
+type Outcome struct {
+	Group       string
+	Seq         int
+	ClientToken string
+	GoodsNum    int
+	Resume      bool
+	Status      string // state.StatusDone, StatusFailed, StatusPending, or OutcomeSkipped
+	InstanceIDs []string
+	Attempts    int
+	Err         error // why the call failed, stays pending, or was skipped
+}
+
+// Result sums up an apply.
+type Result struct {
+	Outcomes []*Outcome // in the order the calls were started or skipped
+	Calls    int        // calls sent
+	Done     int
+	Failed   int
+	Pending  int // calls whose outcome is unknown: the next apply resolves them
+	Skipped  int // calls not started
+	Bought   int // instance ids received
+	Retries  int
+	Elapsed  time.Duration
+	// Interrupted reports that the context was cancelled before every call was started.
+	Interrupted bool
+}
+
+// Unknown reports whether any call's outcome is unknown, so that another apply is needed to
+// reconcile.
+func (r *Result) Unknown() bool { return r.Pending > 0 }
+
+// ErrSecretUnknown is returned (wrapped) for a call whose recorded secret hash matches no value
+// supplied to this apply. Such a call is not sent.
+var ErrSecretUnknown = errors.New("secret value not supplied")
+
+// ErrInterrupted is the error of calls skipped because the apply was interrupted.
+var ErrInterrupted = errors.New("apply interrupted before the call was started")
+
+// errGroupFailed is the error of calls skipped because an earlier call of their group failed.
+var errGroupFailed = errors.New("skipped: an earlier call of the group failed")
+
+// Apply sends the calls of p: resumed calls first, then new purchases in plan order, each one
+// journaled before it is sent and after it is answered. It returns an error only when it
+// cannot keep its promises (bad options, an invalid plan, a journal that cannot be written);
+// the fate of each call is in the Result. Cancelling ctx starts nothing new and stops retries.
+func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) {
+	if opts.Client == nil || opts.State == nil || opts.Journal == nil {
+		return nil, errors.New("apply: client, state and journal are required")
+	}
+	if p == nil {
+		return nil, errors.New("apply: no plan")
+	}
+	if p.Diagnostics.HasErrors() {
+		return nil, errors.New("apply: the plan has errors and cannot be applied")
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = DefaultParallelism
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	x := &applier{opts: opts, res: &Result{}, failedGroups: map[string]bool{}}
+	start := opts.Now()
+	var resumes, fresh []*planner.Call
+	for _, g := range p.Groups {
+		if g.Action == planner.ActionInvalid {
+			return nil, fmt.Errorf("apply: group %s is invalid", g.Name)
+		}
+		for _, c := range g.Calls {
+			if c.Group == "" {
+				c.Group = g.Name
+			}
+			if c.Resume {
+				resumes = append(resumes, c)
+			} else {
+				fresh = append(fresh, c)
+			}
+		}
+	}
+	err := x.phase(ctx, resumes)
+	if err == nil {
+		err = x.phase(ctx, fresh)
+	} else {
+		x.skipAll(fresh, err)
+	}
+	x.res.Elapsed = opts.Now().Sub(start)
+	for _, o := range x.res.Outcomes {
+		if errors.Is(o.Err, ErrInterrupted) {
+			x.res.Interrupted = true
+		}
+	}
+	return x.res, err
+}
+
+type applier struct {
+	opts         Options
+	res          *Result
+	failedGroups map[string]bool // groups with a failed call: their later calls are skipped
+
+	mu sync.Mutex // serialises Events
+}
+
+func (x *applier) emit(e Event) {
+	if x.opts.Events == nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.opts.Events(e)
+}
+
+// job is one call being applied.
+type job struct {
+	call    *planner.Call
+	batch   *state.Batch      // the pending record
+	clear   map[string]string // the parameters as sent, secrets in clear
+	prior   int               // attempts of earlier applies
+	res     cvm.RunResult
+	err     error
+	retries int
+	tries   int
+}
+
+// phase applies calls with at most Parallelism in flight. Pending records of calls started
+// together and the answers that arrived meanwhile are committed in one Append.
+func (x *applier) phase(ctx context.Context, calls []*planner.Call) error {
+	finished := make(chan *job)
+	inflight, next := 0, 0
+	var answers []*job
+	var fatal error
+	for {
+		var starts []*job
+		for fatal == nil && ctx.Err() == nil && next < len(calls) && inflight+len(starts) < x.opts.Parallelism {
+			c := calls[next]
+			next++
+			if x.failedGroups[c.Group] && !c.Resume {
+				x.skip(c, errGroupFailed)
+				continue
+			}
+			j, err := x.prepare(c)
+			if err != nil {
+				x.unsent(c, err)
+				continue
+			}
+			starts = append(starts, j)
+		}
+		if fatal == nil && (len(starts) > 0 || len(answers) > 0) {
+			recs := make([]state.JournalRecord, 0, len(starts)+len(answers))
+			for _, j := range answers {
+				recs = append(recs, state.JournalRecord{Group: j.call.Group, Batch: j.batch})
+			}
+			for _, j := range starts {
+				recs = append(recs, state.JournalRecord{Group: j.call.Group, Batch: j.batch})
+			}
+			if err := x.opts.Journal.Append(recs...); err != nil {
+				// Nothing of starts was sent: they are dropped. The answers are still
+				// recorded in the state, which the caller writes at the end; should that
+				// fail too, their pending records are durable and the next apply resolves
+				// them by token.
+				fatal = fmt.Errorf("apply: write journal: %w", err)
+				for _, j := range starts {
+					x.skip(j.call, fatal)
+				}
+				starts = nil
+			} else {
+				for _, j := range starts {
+					x.opts.State.Apply(state.JournalRecord{Group: j.call.Group, Batch: j.batch})
+				}
+			}
+			for _, j := range answers {
+				x.opts.State.Apply(state.JournalRecord{Group: j.call.Group, Batch: j.batch})
+				x.report(j)
+			}
+			answers = nil
+		}
+		for _, j := range starts {
+			x.res.Calls++
+			x.emit(Event{Type: EventCallStarted, Group: j.call.Group, Seq: j.call.Seq, ClientToken: j.call.ClientToken, GoodsNum: j.call.GoodsNum, Resume: j.call.Resume})
+			inflight++
+			go x.send(ctx, j, finished)
+		}
+		if inflight == 0 {
+			if fatal != nil || ctx.Err() != nil || next >= len(calls) {
+				break
+			}
+			continue
+		}
+		j := <-finished
+		inflight--
+		if fatal != nil {
+			// The journal is broken: the answer goes to the state only (see above).
+			x.answer(j)
+			x.opts.State.Apply(state.JournalRecord{Group: j.call.Group, Batch: j.batch})
+			x.report(j)
+			continue
+		}
+		answers = append(answers, x.answer(j))
+	drain:
+		for inflight > 0 {
+			select {
+			case j := <-finished:
+				inflight--
+				answers = append(answers, x.answer(j))
+			default:
+				break drain
+			}
+		}
+	}
+	if fatal == nil && ctx.Err() != nil {
+		for _, c := range calls[next:] {
+			x.skip(c, ErrInterrupted)
+		}
+	} else {
+		for _, c := range calls[next:] {
+			x.skip(c, fatal)
+		}
+	}
+	return fatal
+}
+
+func (x *applier) skipAll(calls []*planner.Call, err error) {
+	for _, c := range calls {
+		x.skip(c, err)
+	}
+}
+
+// prepare builds the pending record of c and its parameters in clear.
+func (x *applier) prepare(c *planner.Call) (*job, error) {
+	clear := make(map[string]string, len(c.Params))
+	for k, v := range c.Params {
+		if spec.SecretParams[k] {
+			value, ok := x.resolve(v)
+			if !ok {
+				return nil, fmt.Errorf("call %s #%d: parameter %s: %w (its hash is %s; supply the value the call was planned with)", c.Group, c.Seq, k, ErrSecretUnknown, v)
+			}
+			v = value
+		}
+		clear[k] = v
+	}
+	now := x.opts.Now().UTC()
+	b := &state.Batch{
+		Seq:         c.Seq,
+		Kind:        state.KindRun,
+		ClientToken: c.ClientToken,
+		GoodsNum:    c.GoodsNum,
+		Params:      copyParams(c.Params),
+		Status:      state.StatusPending,
+		DealIDs:     []string{},
+		InstanceIDs: []string{},
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+	prior := 0
+	if old := x.findBatch(c.Group, c.Seq); old != nil {
+		if c.Resume {
+			if old.ClientToken != c.ClientToken {
+				return nil, fmt.Errorf("call %s #%d: the plan's token %s differs from the recorded token %s", c.Group, c.Seq, c.ClientToken, old.ClientToken)
+			}
+			b.CreatedAt = old.CreatedAt
+			b.Error = old.Error
+			prior = old.Attempts
+			b.Attempts = prior
+			if old.Status != state.StatusPending {
+				return nil, fmt.Errorf("call %s #%d: the recorded batch is %s, not pending (the plan is stale)", c.Group, c.Seq, old.Status)
+			}
+		} else {
+			// A fresh call never reuses the seq of a batch the state holds.
+			return nil, fmt.Errorf("call %s #%d: the state already holds batch %d of the group (the plan is stale)", c.Group, c.Seq, c.Seq)
+		}
+	}
+	return &job{call: c, batch: b, clear: clear, prior: prior}, nil
+}
+
+func (x *applier) resolve(hash string) (string, bool) {
+	if x.opts.Secret == nil {
+		return "", false
+	}
+	return x.opts.Secret(hash)
+}
+
+func (x *applier) findBatch(group string, seq int) *state.Batch {
+	g := x.opts.State.Groups[group]
+	if g == nil {
+		return nil
+	}
+	for _, b := range g.Batches {
+		if b.Seq == seq {
+			return b
+		}
+	}
+	return nil
+}
+
+// send makes the call through the Client. It runs in its own goroutine.
+func (x *applier) send(ctx context.Context, j *job, finished chan<- *job) {
+	obs := &observer{onRetry: func(attempt int, err error, delay time.Duration) {
+		err = redact(err, j.secrets())
+		j.retries++
+		e := Event{Type: EventCallRetried, Group: j.call.Group, Seq: j.call.Seq, ClientToken: j.call.ClientToken, GoodsNum: j.call.GoodsNum, Resume: j.call.Resume, Attempt: j.prior + attempt, DelayMS: delay.Milliseconds(), Error: err.Error(), Class: cvm.ClassOf(err).String()}
+		x.emit(e)
+	}}
+	j.res, j.err = x.opts.Client.RunInstances(withObserver(ctx, obs), j.clear)
+	j.err = redact(j.err, j.secrets())
+	j.tries = max(obs.attempts, 1)
+	finished <- j
+}
+
+// answer turns the reply of a job into its next record.
+func (x *applier) answer(j *job) *job {
+	b := *j.batch
+	b.Attempts = j.prior + j.tries
+	b.UpdatedAt = x.opts.Now().UTC()
+	switch {
+	case j.err == nil:
+		b.Status = state.StatusDone
+		b.Error = nil
+		b.DealIDs = append([]string{}, j.res.DealIDs...)
+		b.InstanceIDs = append([]string{}, j.res.AllInstanceIDs()...)
+	case Definitive(j.err):
+		b.Status = state.StatusFailed
+		b.Error = batchError(j.err)
+		if !j.call.Resume {
+			// The group's later calls would be refused alike: they are not started. A
+			// resumed call carries older parameters, so its refusal says nothing of them.
+			x.failedGroups[j.call.Group] = true
+		}
+	default:
+		b.Status = state.StatusPending
+		b.Error = batchError(j.err)
+	}
+	j.batch = &b
+	return j
+}
+
+// report records the journaled answer of j in the result and emits its event.
+func (x *applier) report(j *job) {
+	b := j.batch
+	var err error
+	if b.Status != state.StatusDone {
+		err = j.err
+	}
+	x.settle(j, b.Status, err)
+}
+
+// settle records the final outcome of a sent call.
+func (x *applier) settle(j *job, status string, err error) {
+	c := j.call
+	o := &Outcome{Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Resume: c.Resume, Status: status, Attempts: j.prior + j.tries, Err: err}
+	x.res.Retries += j.retries
+	e := Event{Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Resume: c.Resume, Attempt: o.Attempts}
+	if err != nil {
+		e.Error = err.Error()
+		e.Class = cvm.ClassOf(err).String()
+	}
+	switch status {
+	case state.StatusDone:
+		o.InstanceIDs = j.batch.InstanceIDs
+		e.InstanceIDs = o.InstanceIDs
+		x.res.Done++
+		x.res.Bought += len(o.InstanceIDs)
+		e.Type = EventCallDone
+	case state.StatusFailed:
+		x.res.Failed++
+		e.Type = EventCallFailed
+	default:
+		x.res.Pending++
+		e.Type = EventCallPending
+	}
+	x.res.Outcomes = append(x.res.Outcomes, o)
+	x.emit(e)
+}
+
+// unsent records a call that could not be prepared: nothing was journaled or sent. A resumed
+// call keeps its pending record, so its outcome stays unknown.
+func (x *applier) unsent(c *planner.Call, err error) {
+	o := &Outcome{Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Resume: c.Resume, Err: err}
+	e := Event{Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Resume: c.Resume, Error: err.Error()}
+	if c.Resume {
+		o.Status = state.StatusPending
+		x.res.Pending++
+		e.Type = EventCallPending
+	} else {
+		o.Status = state.StatusFailed
+		x.res.Failed++
+		e.Type = EventCallFailed
+	}
+	if !c.Resume {
+		x.failedGroups[c.Group] = true
+	}
+	x.res.Outcomes = append(x.res.Outcomes, o)
+	x.emit(e)
+}
+
+// skip records a call that was never started.
+func (x *applier) skip(c *planner.Call, err error) {
+	if c.Resume {
+		// A resumed call keeps its pending record: its outcome is still unknown.
+		x.res.Pending++
+		x.res.Outcomes = append(x.res.Outcomes, &Outcome{Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Resume: true, Status: state.StatusPending, Err: err})
+		x.emit(Event{Type: EventCallPending, Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Resume: true, Error: errString(err)})
+		return
+	}
+	x.res.Skipped++
+	x.res.Outcomes = append(x.res.Outcomes, &Outcome{Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Status: OutcomeSkipped, Err: err})
+	x.emit(Event{Type: EventCallSkipped, Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Error: errString(err)})
+}
+
+// Definitive reports whether err is a refusal of the API after which nothing was bought and
+// the same call would be refused again: bad parameters, credentials, balance or quota. A
+// token reused with other parameters is not definitive: something was bought with it.
+func Definitive(err error) bool {
+	var e *cvm.Error
+	if errors.As(err, &e) && e.Name == "InvalidParameter.IdempotentParameterMismatch" {
+		return false
+	}
+	switch cvm.ClassOf(err) {
+	case cvm.ClassParameter, cvm.ClassAuth, cvm.ClassBalance, cvm.ClassQuota:
+		return true
+	}
+	return false
+}
+
+func batchError(err error) *state.BatchError {
+	be := &state.BatchError{Message: err.Error(), Class: cvm.ClassOf(err).String()}
+	var e *cvm.Error
+	if errors.As(err, &e) {
+		be.Code = e.Code
+		be.Name = e.Name
+		if e.Err == nil && e.Message != "" {
+			be.Message = e.Message
+		}
+	}
+	return be
+}
+
+func copyParams(p map[string]string) map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// secrets returns the clear values of the job's secret parameters.
+func (j *job) secrets() []string {
+	var out []string
+	for k, v := range j.clear {
+		if spec.SecretParams[k] && v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// redact returns err with every secret value in its text replaced, so that an answer that
+// echoes a password reaches neither the journal nor any output. A *cvm.Error keeps its
+// fields and class.
+func redact(err error, secrets []string) error {
+	if err == nil || len(secrets) == 0 {
+		return err
+	}
+	leaks := false
+	for _, v := range secrets {
+		if strings.Contains(err.Error(), v) {
+			leaks = true
+		}
+	}
+	if !leaks {
+		return err
+	}
+	clean := func(s string) string {
+		for _, v := range secrets {
+			s = strings.ReplaceAll(s, v, "(secret)")
+		}
+		return s
+	}
+	var e *cvm.Error
+	if errors.As(err, &e) {
+		r := *e
+		r.Message = clean(e.Message)
+		if e.Err != nil {
+			r.Err = errors.New(clean(e.Err.Error()))
+		}
+		return &r
+	}
+	return errors.New(clean(err.Error()))
+}

@@ -1,0 +1,9 @@
+package cvm_test
+
+import (
+	"fleet/executor"
+	"fleet/internal/cvm"
+)
+
+// The real client is what the executor drives.
+var _ executor.Client = (*cvm.Client)(nil)

@@ -1,0 +1,189 @@
+package planview
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"fleet/internal/diagview"
+	"fleet/planner"
+
+	"github.com/fatih/color"
+)
+
+// errNoPlan is returned by every rendering given a nil plan.
+var errNoPlan = errors.New("render plan: no plan")
+
+// Human writes the plan for a person: a heading, one block per group (symbol, name, what
+// happens, the counts, its calls and its configuration diff), every diagnostic with its
+// source lines, and a closing line. sources maps spec file names to their bytes; color
+// turns on ANSI colours (the caller decides: a terminal and no NO_COLOR).
+func Human(w io.Writer, p *planner.Plan, sources map[string][]byte, color bool) error {
+	if p == nil {
+		return errNoPlan
+	}
+	h := &human{color: color}
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "Fleet %q in %s", p.Fleet, p.Region)
+	if p.StateLineage != "" {
+		fmt.Fprintf(b, ", state serial %d", p.StateSerial)
+	} else {
+		b.WriteString(", no state yet")
+	}
+	b.WriteString(".\n\n")
+	for _, g := range p.Groups {
+		h.group(b, g)
+	}
+	if len(p.Groups) == 0 {
+		b.WriteString("The spec has no groups.\n")
+	}
+	b.WriteString("\n")
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	if len(p.Diagnostics) > 0 {
+		pr := &diagview.Printer{Sources: sources, Color: color}
+		for _, d := range p.Diagnostics {
+			if err := pr.Diagnostic(w, d); err != nil {
+				return err
+			}
+		}
+	}
+	b.Reset()
+	switch {
+	case !p.Applyable():
+		b.WriteString(h.paint(summaryLine(p.Summary), colorBold))
+		b.WriteString("\n")
+		b.WriteString(h.paint(notApplyableLine, colorRed))
+	case !p.HasChanges():
+		b.WriteString(h.paint(noChangesLine, colorBold))
+	default:
+		b.WriteString(h.paint(summaryLine(p.Summary), colorBold))
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type human struct{ color bool }
+
+type colorKind int
+
+const (
+	colorBold colorKind = iota
+	colorGreen
+	colorYellow
+	colorRed
+	colorCyan
+)
+
+var palette = map[colorKind][]color.Attribute{
+	colorBold:   {color.Bold},
+	colorGreen:  {color.FgGreen},
+	colorYellow: {color.FgYellow},
+	colorRed:    {color.FgRed},
+	colorCyan:   {color.FgCyan},
+}
+
+func (h *human) paint(s string, k colorKind) string {
+	if !h.color || s == "" {
+		return s
+	}
+	c := color.New(palette[k]...)
+	c.EnableColor()
+	return c.Sprint(s)
+}
+
+func actionColor(a planner.Action) colorKind {
+	switch a {
+	case planner.ActionPurchase:
+		return colorGreen
+	case planner.ActionResume, planner.ActionSurplus:
+		return colorYellow
+	case planner.ActionInvalid, planner.ActionOrphan:
+		return colorRed
+	}
+	return colorBold
+}
+
+// group writes one group's block.
+func (h *human) group(b *strings.Builder, g *planner.GroupPlan) {
+	b.WriteString(h.paint(symbol(g.Action), actionColor(g.Action)))
+	b.WriteString(" ")
+	b.WriteString(h.paint(g.Name, colorBold))
+	b.WriteString(": ")
+	b.WriteString(what(g))
+	b.WriteString(" (")
+	b.WriteString(counts(g))
+	b.WriteString(")\n")
+	for _, c := range g.Calls {
+		fmt.Fprintf(b, "    call %d: %s, token %s", c.Seq, count(c.GoodsNum, "instance"), c.ClientToken)
+		if ip := c.Params["privateIpAddresses.0"]; ip != "" {
+			fmt.Fprintf(b, ", private IP %s", ip)
+		}
+		if c.Resume {
+			b.WriteString(", resumed as recorded")
+		}
+		b.WriteString("\n")
+	}
+	if g.ConfigDiff != "" {
+		b.WriteString("    configuration bought -> desired (existing instances keep theirs):\n")
+		for _, l := range strings.Split(strings.TrimRight(g.ConfigDiff, "\n"), "\n") {
+			b.WriteString("      ")
+			switch {
+			case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+				b.WriteString(h.paint(l, colorBold))
+			case strings.HasPrefix(l, "@@"):
+				b.WriteString(h.paint(l, colorCyan))
+			case strings.HasPrefix(l, "+"):
+				b.WriteString(h.paint(l, colorGreen))
+			case strings.HasPrefix(l, "-"):
+				b.WriteString(h.paint(l, colorRed))
+			default:
+				b.WriteString(l)
+			}
+			b.WriteString("\n")
+		}
+	}
+}
+
+// what says in a few words what the plan does with a group.
+func what(g *planner.GroupPlan) string {
+	switch g.Action {
+	case planner.ActionPurchase:
+		return "buy " + count(g.Purchase, "instance")
+	case planner.ActionResume:
+		s := "resume " + count(g.Pending, "pending instance")
+		if g.Purchase > 0 {
+			s += ", then buy " + thousands(int64(g.Purchase)) + " more"
+		}
+		return s
+	case planner.ActionInvalid:
+		return "invalid, nothing is bought"
+	case planner.ActionOrphan:
+		return "in the state but not in the spec, nothing is returned"
+	case planner.ActionSurplus:
+		return thousands(int64(g.Current-g.Desired)) + " more than desired, nothing is returned"
+	case planner.ActionNone:
+		if g.ConfigDiff != "" {
+			return "nothing to buy, configuration changed"
+		}
+		return "no changes"
+	}
+	return string(g.Action)
+}
+
+// counts returns "desired 12, current 0" with pending when there are any.
+func counts(g *planner.GroupPlan) string {
+	var s string
+	if g.Action == planner.ActionOrphan {
+		s = "current " + thousands(int64(g.Current))
+	} else {
+		s = "desired " + thousands(int64(g.Desired)) + ", current " + thousands(int64(g.Current))
+	}
+	if g.Pending > 0 {
+		s += ", pending " + thousands(int64(g.Pending))
+	}
+	return s
+}

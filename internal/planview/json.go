@@ -1,0 +1,110 @@
+package planview
+
+import (
+	"encoding/json"
+	"io"
+
+	"fleet/internal/diagview"
+	"fleet/planner"
+)
+
+// FormatVersion is the version of the plan JSON document.
+const FormatVersion = "1.0"
+
+// Document is the `fleet plan --json` document.
+type Document struct {
+	FormatVersion string                `json:"format_version"`
+	Fleet         string                `json:"fleet"`
+	Region        string                `json:"region"`
+	State         StateRef              `json:"state"`
+	Valid         bool                  `json:"valid"`
+	Applyable     bool                  `json:"applyable"`
+	Diagnostics   []diagview.Diagnostic `json:"diagnostics"`
+	Groups        []Group               `json:"groups"`
+	Summary       Summary               `json:"summary"`
+}
+
+// StateRef names the state the plan was made against.
+type StateRef struct {
+	Lineage string `json:"lineage"`
+	Serial  uint64 `json:"serial"`
+}
+
+// Group is one group of the plan.
+type Group struct {
+	Name       string `json:"name"`
+	Action     string `json:"action"`
+	Desired    int    `json:"desired"`
+	Current    int    `json:"current"`
+	Purchase   int    `json:"purchase"`
+	ConfigDiff string `json:"config_diff"`
+	Calls      []Call `json:"calls"`
+}
+
+// Call is one RunInstances call; Params are the action parameters as sent, secrets hashed.
+type Call struct {
+	Seq         int               `json:"seq"`
+	ClientToken string            `json:"client_token"`
+	GoodsNum    int               `json:"goods_num"`
+	Params      map[string]string `json:"params"`
+}
+
+// Summary totals the plan; PriceFen is null unless a price was asked for.
+type Summary struct {
+	Purchase       int    `json:"purchase"`
+	Calls          int    `json:"calls"`
+	InstanceMonths int    `json:"instance_months"`
+	PriceFen       *int64 `json:"price_fen"`
+}
+
+// NewDocument returns the JSON document of p.
+func NewDocument(p *planner.Plan) Document {
+	doc := Document{
+		FormatVersion: FormatVersion,
+		Fleet:         p.Fleet,
+		Region:        p.Region,
+		State:         StateRef{Lineage: p.StateLineage, Serial: p.StateSerial},
+		Valid:         p.Valid(),
+		Applyable:     p.Applyable(),
+		Diagnostics:   diagview.Diagnostics(p.Diagnostics),
+		Groups:        make([]Group, 0, len(p.Groups)),
+		Summary: Summary{
+			Purchase:       p.Summary.Purchase,
+			Calls:          p.Summary.Calls,
+			InstanceMonths: p.Summary.InstanceMonths,
+			PriceFen:       p.Summary.PriceFen,
+		},
+	}
+	for _, g := range p.Groups {
+		jg := Group{
+			Name:       g.Name,
+			Action:     string(g.Action),
+			Desired:    g.Desired,
+			Current:    g.Current,
+			Purchase:   g.Purchase,
+			ConfigDiff: g.ConfigDiff,
+			Calls:      make([]Call, 0, len(g.Calls)),
+		}
+		for _, c := range g.Calls {
+			params := c.Params
+			if params == nil {
+				params = map[string]string{}
+			}
+			jg.Calls = append(jg.Calls, Call{Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Params: params})
+		}
+		doc.Groups = append(doc.Groups, jg)
+	}
+	return doc
+}
+
+// JSON writes the plan document to w, indented, keys of params sorted, with a trailing
+// newline.
+func JSON(w io.Writer, p *planner.Plan) error {
+	if p == nil {
+		return errNoPlan
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(NewDocument(p))
+}

@@ -1,0 +1,358 @@
+package planview
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"fleet/internal/diagview"
+	"fleet/planner"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// MarkdownLimit is the most bytes Markdown writes: GitHub refuses comments longer than 65,535
+// characters, and a few hundred are left for whatever a bot puts around the plan.
+const MarkdownLimit = 65000
+
+// Caps on single items, so that one huge name or detail cannot crowd out the rest.
+const (
+	maxNameBytes    = 200
+	maxSummaryBytes = 300
+	maxDetailBytes  = 600
+)
+
+// Markdown writes the plan for a pull-request comment: the summary line, a table of the
+// groups, the diagnostics, then each group's calls and configuration diff folded in
+// <details>. When that is longer than MarkdownLimit it drops the details, then collapses the
+// rows of unchanged groups into one, then keeps only as many rows and diagnostics as fit,
+// and says what it left out.
+func Markdown(w io.Writer, p *planner.Plan) error {
+	if p == nil {
+		return errNoPlan
+	}
+	_, err := io.WriteString(w, markdown(p, MarkdownLimit))
+	return err
+}
+
+// AppendStepSummary appends the Markdown rendering of p to the file at path, the job summary
+// file GitHub Actions names in $GITHUB_STEP_SUMMARY.
+func AppendStepSummary(path string, p *planner.Plan) error {
+	if p == nil {
+		return errNoPlan
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("append step summary %s: %w", path, err)
+	}
+	_, err = io.WriteString(f, markdown(p, MarkdownLimit)+"\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("append step summary %s: %w", path, err)
+	}
+	return nil
+}
+
+// mdStage is how much of the plan a Markdown rendering shows.
+type mdStage struct {
+	details  bool // the per-group <details> sections
+	collapse bool // one row for all unchanged groups
+	budget   int  // > 0: keep rows and diagnostics within this many bytes in all
+}
+
+func markdown(p *planner.Plan, limit int) string {
+	for _, st := range []mdStage{{details: true}, {}, {collapse: true}} {
+		if s, ok := renderMarkdown(p, st, limit); ok {
+			return s
+		}
+	}
+	s, _ := renderMarkdown(p, mdStage{collapse: true, budget: limit}, limit)
+	return s
+}
+
+// renderMarkdown renders p as st says. Without a budget it gives up, returning false, as soon
+// as the text grows over limit.
+func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
+	over := func(b *strings.Builder) bool { return st.budget == 0 && b.Len() > limit }
+	var b strings.Builder
+	fmt.Fprintf(&b, "### fleet plan: %s in %s\n\n", mdCode(clip(p.Fleet, maxNameBytes)), mdCode(clip(p.Region, maxNameBytes)))
+	switch {
+	case !p.Applyable():
+		fmt.Fprintf(&b, "**%s**\n\n:x: %s\n\n", summaryLine(p.Summary), notApplyableLine)
+	case !p.HasChanges():
+		fmt.Fprintf(&b, "**%s**\n\n", noChangesLine)
+	default:
+		fmt.Fprintf(&b, "**%s**\n\n", summaryLine(p.Summary))
+	}
+	var notes []string
+	if !st.details && hasDetails(p) {
+		notes = append(notes, "per-group details")
+	}
+
+	// The table and the diagnostics share the budget left after the heading and a reserve
+	// for the closing notes; the diagnostics may take up to a third of it, and the table
+	// whatever they leave.
+	const reserve = 1000
+	tableBudget, diagBudget := -1, -1
+	if st.budget > 0 {
+		diagNeed := 0
+		for _, d := range p.Diagnostics {
+			diagNeed += len(diagItem(d))
+			if diagNeed > st.budget {
+				break
+			}
+		}
+		left := st.budget - b.Len() - reserve
+		tableBudget = left - min(diagNeed+100, left/3)
+		diagBudget = left // what the table leaves is taken off below
+	}
+
+	b.WriteString("| | group | action | desired | current | purchase | calls |\n")
+	b.WriteString("| :-: | --- | --- | ---: | ---: | ---: | ---: |\n")
+	tableStart := b.Len()
+	var unchanged, cut int // rows collapsed, rows cut for the budget
+	cutBy := map[planner.Action]int{}
+	for _, g := range tableOrder(p, st) {
+		if st.collapse && g.Action == planner.ActionNone && g.ConfigDiff == "" {
+			unchanged++
+			continue
+		}
+		row := tableRow(g)
+		if tableBudget >= 0 && b.Len()-tableStart+len(row) > tableBudget {
+			cut++
+			cutBy[g.Action]++
+			continue
+		}
+		b.WriteString(row)
+		if over(&b) {
+			return "", false
+		}
+	}
+	if unchanged > 0 {
+		fmt.Fprintf(&b, "| | *%s without changes* | none | | | | |\n", count(unchanged, "group"))
+		notes = append(notes, "the rows of unchanged groups")
+	}
+	if cut > 0 {
+		var parts []string
+		for _, a := range actionOrder {
+			if n := cutBy[a]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %s", thousands(int64(n)), a))
+			}
+		}
+		fmt.Fprintf(&b, "| | *%s: %s* | | | | | |\n", more(cut, "group"), strings.Join(parts, ", "))
+		notes = append(notes, "the rows of "+count(cut, "group"))
+	}
+	if diagBudget >= 0 {
+		diagBudget -= b.Len() - tableStart
+	}
+
+	if len(p.Diagnostics) > 0 {
+		errs, warns := diagview.Counts(p.Diagnostics)
+		fmt.Fprintf(&b, "\n#### Diagnostics: %s, %s\n\n", count(errs, "error"), count(warns, "warning"))
+		start, dropped := b.Len(), 0
+		for i, d := range p.Diagnostics {
+			item := diagItem(d)
+			if diagBudget >= 0 && b.Len()-start+len(item) > diagBudget {
+				// Diagnostics keep their order: the first that does not fit ends the list.
+				dropped = len(p.Diagnostics) - i
+				break
+			}
+			b.WriteString(item)
+			if over(&b) {
+				return "", false
+			}
+		}
+		if dropped > 0 {
+			fmt.Fprintf(&b, "- *%s*\n", more(dropped, "diagnostic"))
+			notes = append(notes, count(dropped, "diagnostic"))
+		}
+	}
+
+	if st.details {
+		first := true
+		for _, g := range p.Groups {
+			if len(g.Calls) == 0 && g.ConfigDiff == "" {
+				continue
+			}
+			if first {
+				b.WriteString("\n#### Details\n")
+				first = false
+			}
+			writeDetails(&b, g)
+			if over(&b) {
+				return "", false
+			}
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(&b, "\n> [!NOTE]\n> Left out to stay within GitHub's comment size: %s. Run `fleet plan` for the full plan.\n",
+			strings.Join(notes, "; "))
+	}
+	return b.String(), !over(&b)
+}
+
+// actionOrder is the order in which a shortened table keeps rows: what needs attention first.
+var actionOrder = []planner.Action{
+	planner.ActionInvalid, planner.ActionResume, planner.ActionPurchase,
+	planner.ActionSurplus, planner.ActionOrphan, planner.ActionNone,
+}
+
+// tableOrder returns the groups in the plan's order, or, when rows may be dropped, the ones
+// that need attention first.
+func tableOrder(p *planner.Plan, st mdStage) []*planner.GroupPlan {
+	if st.budget <= 0 {
+		return p.Groups
+	}
+	out := make([]*planner.GroupPlan, 0, len(p.Groups))
+	for _, a := range actionOrder {
+		for _, g := range p.Groups {
+			if g.Action == a {
+				out = append(out, g)
+			}
+		}
+	}
+	for _, g := range p.Groups {
+		if !knownAction(g.Action) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func knownAction(a planner.Action) bool {
+	for _, k := range actionOrder {
+		if a == k {
+			return true
+		}
+	}
+	return false
+}
+
+// more formats "1 more group", "19,950 more groups".
+func more(n int, noun string) string {
+	if n == 1 {
+		return "1 more " + noun
+	}
+	return thousands(int64(n)) + " more " + noun + "s"
+}
+
+func hasDetails(p *planner.Plan) bool {
+	for _, g := range p.Groups {
+		if len(g.Calls) > 0 || g.ConfigDiff != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func tableRow(g *planner.GroupPlan) string {
+	sym := symbol(g.Action)
+	if sym != " " {
+		sym = "`" + sym + "`"
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |\n", sym, mdCode(clip(g.Name, maxNameBytes)), g.Action,
+		thousands(int64(g.Desired)), thousands(int64(g.Current)), thousands(int64(g.Purchase)), thousands(int64(len(g.Calls))))
+}
+
+func diagItem(d *hcl.Diagnostic) string {
+	j := diagview.NewDiagnostic(d)
+	var b strings.Builder
+	if j.Severity == "warning" {
+		b.WriteString("- :warning: **Warning**")
+	} else {
+		b.WriteString("- :x: **Error**")
+	}
+	if j.Code != "" {
+		b.WriteString(" " + mdCode(j.Code))
+	}
+	b.WriteString(": " + mdText(clip(j.Summary, maxSummaryBytes)))
+	if d.Subject != nil {
+		b.WriteString(" at " + mdCode(clip(diagview.Location(*d.Subject), maxNameBytes)))
+	}
+	b.WriteString("\n")
+	if j.Detail != "" {
+		b.WriteString("  " + mdText(clip(j.Detail, maxDetailBytes)) + "\n")
+	}
+	return b.String()
+}
+
+func writeDetails(b *strings.Builder, g *planner.GroupPlan) {
+	fmt.Fprintf(b, "\n<details><summary><code>%s</code>: %s</summary>\n\n", html.EscapeString(clip(g.Name, maxNameBytes)), html.EscapeString(what(g)))
+	if len(g.Calls) > 0 {
+		b.WriteString("| call | instances | client token | private IP |\n| ---: | ---: | --- | --- |\n")
+		for _, c := range g.Calls {
+			ip := c.Params["privateIpAddresses.0"]
+			if ip != "" {
+				ip = mdCode(ip)
+			}
+			seq := thousands(int64(c.Seq))
+			if c.Resume {
+				seq += " (resumed)"
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", seq, thousands(int64(c.GoodsNum)), mdCode(c.ClientToken), ip)
+		}
+		b.WriteString("\n")
+	}
+	if g.ConfigDiff != "" {
+		b.WriteString("Configuration bought and desired; existing instances keep theirs:\n\n")
+		fence := strings.Repeat("`", max(3, longestRun(g.ConfigDiff, '`')+1))
+		b.WriteString(fence + "diff\n" + strings.TrimRight(g.ConfigDiff, "\n") + "\n" + fence + "\n\n")
+	}
+	b.WriteString("</details>\n")
+}
+
+// mdText escapes s for Markdown text on one line, table cells included: the characters that
+// make emphasis, links, code, HTML or table cells anywhere, and a first character that
+// would start a heading, a list or a quote.
+func mdText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	var b strings.Builder
+	for i, r := range s {
+		if r < utf8.RuneSelf && (strings.ContainsRune("\\`*_[]<>|~&", r) || i == 0 && strings.ContainsRune("#+-=!", r)) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mdCode returns s as an inline code span that survives inside a table cell.
+func mdCode(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	s = strings.ReplaceAll(s, "|", "\\|")
+	fence := strings.Repeat("`", longestRun(s, '`')+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+func longestRun(s string, c byte) int {
+	best, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
+}
+
+// clip shortens s to at most n bytes, on a rune boundary, marking the cut with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

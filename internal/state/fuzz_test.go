@@ -1,0 +1,134 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// FuzzRead reads arbitrary bytes as a state file and its journal (empty input: no such
+// file). Read never panics, and whatever it accepts is valid, can be written, and reads
+// back the same.
+func FuzzRead(f *testing.F) {
+	good, err := encodeState(sampleState())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, []byte{})
+	f.Add([]byte(`{"format_version":"1.0","lineage":"x","serial":0,"fleet":"f","region":"r","groups":{}}`),
+		[]byte(`{"format_version":"1.0","lineage":"x","serial":0,"fleet":"f","region":"r"}`+"\n"+
+			`{"group":"g","batch":{"seq":0,"kind":"run","goods_num":1,"status":"done","deal_ids":[],"instance_ids":["ins-1"],"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}}`+"\n"))
+	f.Fuzz(func(t *testing.T, stateData, journalData []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "fleet.state.json")
+		if len(stateData) > 0 {
+			writeFile(t, path, stateData)
+		}
+		if len(journalData) > 0 {
+			writeFile(t, JournalPath(path), journalData)
+		}
+		s, err := Read(path)
+		if err != nil {
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("Read accepted an invalid state: %v", err)
+		}
+		out := filepath.Join(dir, "out.state.json")
+		// The write skips fsync (faultFS without a fault): durability is not under test here.
+		if err := writeState(&faultFS{at: -1}, out, s); err != nil {
+			t.Fatalf("Write of an accepted state: %v", err)
+		}
+		back, err := Read(out)
+		if err != nil {
+			t.Fatalf("Read of a written state: %v", err)
+		}
+		if d := cmp.Diff(s, back); d != "" {
+			t.Fatalf("round trip (-wrote +read):\n%s", d)
+		}
+	})
+}
+
+// FuzzFastDecode holds the fast state decoder to encoding/json: whatever it accepts, the
+// strict encoding/json decoding accepts too, with the same result.
+func FuzzFastDecode(f *testing.F) {
+	good, err := encodeState(sampleState())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"format_version":"1.0","lineage":"x","serial":18446744073709551615,"groups":{"g":{"batches":[{"seq":-9223372036854775808,"kind":"r\u0075n","error":null,"params":{}}],"instances":[{"id":"i","status_at":null}]}}}`))
+	f.Add([]byte(`{"serial":01}`))
+	f.Add([]byte(`{"serial":1.0,"lineage":"a\ud800b"}`))
+	f.Add([]byte(`{"Lineage":"x","lineage":"y"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := fastDecode(data)
+		if !ok {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		var slow State
+		if err := dec.Decode(&slow); err != nil {
+			t.Fatalf("fast decoder accepted what encoding/json rejects: %v", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			t.Fatalf("fast decoder accepted trailing data")
+		}
+		if d := cmp.Diff(&slow, fast); d != "" {
+			t.Fatalf("fast decoder differs from encoding/json (-json +fast):\n%s", d)
+		}
+	})
+}
+
+// TestFastDecodeMutations checks the property of FuzzFastDecode on seeded mutations of a
+// canonical state: bytes changed, dropped and inserted.
+func TestFastDecodeMutations(t *testing.T) {
+	good, err := encodeState(sampleState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fastDecode(good); !ok {
+		t.Fatal("fast decoder rejects a canonical state")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "{}[]:,\"\\ \n0123456789-.eEnulltrue\x00\xffabc"
+	accepted := 0
+	for range 5000 {
+		data := bytes.Clone(good)
+		for range 1 + rng.IntN(3) {
+			i := rng.IntN(len(data))
+			switch rng.IntN(3) {
+			case 0:
+				data[i] = alphabet[rng.IntN(len(alphabet))]
+			case 1:
+				data = append(data[:i], data[i+1:]...)
+			default:
+				data = append(data[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, data[i:]...)...)
+			}
+		}
+		fast, ok := fastDecode(data)
+		if !ok {
+			continue
+		}
+		accepted++
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		var slow State
+		if err := dec.Decode(&slow); err != nil {
+			t.Fatalf("fast decoder accepted what encoding/json rejects (%v):\n%s", err, data)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			t.Fatalf("fast decoder accepted trailing data:\n%s", data)
+		}
+		if d := cmp.Diff(&slow, fast); d != "" {
+			t.Fatalf("fast decoder differs from encoding/json (-json +fast):\n%s\ninput:\n%s", d, data)
+		}
+	}
+	t.Logf("%d of 5000 mutations accepted by the fast decoder, all as encoding/json decodes them", accepted)
+}

@@ -1,0 +1,429 @@
+package planner
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"fleet/internal/state"
+	"fleet/spec"
+)
+
+// FileFormatVersion is the version of the saved plan format this build writes and reads.
+const FileFormatVersion = "1.0"
+
+// Errors of saved plans; DecodeFile and Stale wrap them, callers test with errors.Is.
+var (
+	ErrCorruptPlan  = errors.New("plan file is corrupt or truncated")
+	ErrPlanVersion  = errors.New("unsupported plan file version")
+	ErrStale        = errors.New("saved plan is stale")
+	ErrNotApplyable = errors.New("plan is not applyable")
+)
+
+// File is a saved plan: an applyable plan and what it was computed from, so that apply can
+// refuse it when the state, a spec file or a variable has changed since.
+type File struct {
+	Plan         *Plan
+	StateLineage string
+	StateSerial  uint64
+	SpecFiles    map[string]string // file base name -> hex sha256 of its bytes
+	Variables    map[string]string // variable name -> spec.VarValue.Hash
+}
+
+// NewFile returns the saved form of plan p computed from the spec files and variable values
+// given (variable values only by hash). It refuses a plan that is not applyable.
+func NewFile(p *Plan, files []spec.File, vars []spec.VarValue) (*File, error) {
+	if !p.Applyable() {
+		return nil, fmt.Errorf("save plan: %w", ErrNotApplyable)
+	}
+	return &File{
+		Plan:         p,
+		StateLineage: p.StateLineage,
+		StateSerial:  p.StateSerial,
+		SpecFiles:    hashFiles(files),
+		Variables:    hashVars(vars),
+	}, nil
+}
+
+func hashFiles(files []spec.File) map[string]string {
+	m := make(map[string]string, len(files))
+	for _, f := range files {
+		sum := sha256.Sum256(f.Src)
+		m[fileKey(f.Name)] = hex.EncodeToString(sum[:])
+	}
+	return m
+}
+
+func hashVars(vars []spec.VarValue) map[string]string {
+	m := make(map[string]string, len(vars))
+	for _, v := range vars {
+		m[v.Name] = v.Hash
+	}
+	return m
+}
+
+// fileKey is the name under which a spec file is recorded: its base name, so that a plan made
+// in one directory can be applied from another.
+func fileKey(name string) string {
+	return path.Base(strings.ReplaceAll(name, "\\", "/"))
+}
+
+// StaleError names everything that changed since a plan was saved. It matches ErrStale.
+type StaleError struct {
+	Changes []string // one sentence each, sorted: state, then spec files, then variables
+}
+
+func (e *StaleError) Error() string {
+	return "saved plan is stale: " + strings.Join(e.Changes, "; ")
+}
+
+// Is makes errors.Is(err, ErrStale) true for a StaleError.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
+// Stale compares the saved plan with the current state (nil when there is none), spec files
+// and variable values, and returns a *StaleError naming every difference, or nil.
+func (pf *File) Stale(st *state.State, files []spec.File, vars []spec.VarValue) error {
+	var changes []string
+	lineage, serial := "", uint64(0)
+	if st != nil {
+		lineage, serial = st.Lineage, st.Serial
+	}
+	switch {
+	case lineage != "" && pf.StateLineage == "":
+		changes = append(changes, fmt.Sprintf("the state was replaced (lineage %q; there was no state when the plan was made)", lineage))
+	case lineage == "" && pf.StateLineage != "":
+		changes = append(changes, fmt.Sprintf("the state is missing (plan made against lineage %q, serial %d)", pf.StateLineage, pf.StateSerial))
+	case lineage != pf.StateLineage:
+		changes = append(changes, fmt.Sprintf("the state was replaced (lineage %q, plan made against %q)", lineage, pf.StateLineage))
+	case serial != pf.StateSerial:
+		changes = append(changes, fmt.Sprintf("the state changed (serial %d, plan made against serial %d)", serial, pf.StateSerial))
+	}
+	changes = append(changes, diffHashes("spec file", pf.SpecFiles, hashFiles(files))...)
+	changes = append(changes, diffHashes("variable", pf.Variables, hashVars(vars))...)
+	if len(changes) == 0 {
+		return nil
+	}
+	return &StaleError{Changes: changes}
+}
+
+// diffHashes names the keys added, removed or changed between a saved and a current map.
+func diffHashes(what string, saved, now map[string]string) []string {
+	var out []string
+	for _, k := range sortedKeys(saved) {
+		v, ok := now[k]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s %s was removed", what, k))
+		case v != saved[k]:
+			out = append(out, fmt.Sprintf("%s %s changed", what, k))
+		}
+	}
+	for _, k := range sortedKeys(now) {
+		if _, ok := saved[k]; !ok {
+			out = append(out, fmt.Sprintf("%s %s was added", what, k))
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// The JSON form of a saved plan. The envelope holds the version, a checksum and the body; the
+// checksum is the sha256 of the body's bytes exactly as written.
+type fileEnvelope struct {
+	FormatVersion string          `json:"format_version"`
+	Checksum      string          `json:"checksum"`
+	Body          json.RawMessage `json:"plan"`
+}
+
+type fileBody struct {
+	Fleet       string            `json:"fleet"`
+	Region      string            `json:"region"`
+	ProjectID   int               `json:"project_id"`
+	State       fileState         `json:"state"`
+	SpecFiles   map[string]string `json:"spec_files"`
+	Variables   map[string]string `json:"variables"`
+	Groups      []fileGroup       `json:"groups"`
+	Diagnostics []fileDiag        `json:"diagnostics"`
+	Summary     fileSummary       `json:"summary"`
+}
+
+type fileState struct {
+	Lineage string `json:"lineage"`
+	Serial  uint64 `json:"serial"`
+}
+
+type fileGroup struct {
+	Name       string     `json:"name"`
+	Action     Action     `json:"action"`
+	Desired    int        `json:"desired"`
+	Current    int        `json:"current"`
+	Pending    int        `json:"pending"`
+	Purchase   int        `json:"purchase"`
+	ConfigDiff string     `json:"config_diff"`
+	Calls      []fileCall `json:"calls"`
+}
+
+type fileCall struct {
+	Seq         int               `json:"seq"`
+	ClientToken string            `json:"client_token"`
+	GoodsNum    int               `json:"goods_num"`
+	Params      map[string]string `json:"params"`
+	Resume      bool              `json:"resume"`
+}
+
+type fileDiag struct {
+	Severity string     `json:"severity"`
+	Code     string     `json:"code"`
+	Summary  string     `json:"summary"`
+	Detail   string     `json:"detail"`
+	Range    *fileRange `json:"range"`
+}
+
+type fileRange struct {
+	Filename string  `json:"filename"`
+	Start    filePos `json:"start"`
+	End      filePos `json:"end"`
+}
+
+type filePos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+type fileSummary struct {
+	Purchase       int    `json:"purchase"`
+	Calls          int    `json:"calls"`
+	InstanceMonths int    `json:"instance_months"`
+	PriceFen       *int64 `json:"price_fen"`
+}
+
+// EncodeFile returns the bytes of a saved plan: deterministic, indented JSON ending in a
+// newline. It refuses a plan that is not applyable, and any secret not masked.
+func EncodeFile(pf *File) ([]byte, error) {
+	if pf == nil || pf.Plan == nil {
+		return nil, errors.New("encode plan file: no plan")
+	}
+	p := pf.Plan
+	if !p.Applyable() {
+		return nil, fmt.Errorf("encode plan file: %w", ErrNotApplyable)
+	}
+	body := fileBody{
+		Fleet:       p.Fleet,
+		Region:      p.Region,
+		ProjectID:   p.ProjectID,
+		State:       fileState{Lineage: pf.StateLineage, Serial: pf.StateSerial},
+		SpecFiles:   nonNil(pf.SpecFiles),
+		Variables:   nonNil(pf.Variables),
+		Groups:      make([]fileGroup, 0, len(p.Groups)),
+		Diagnostics: make([]fileDiag, 0, len(p.Diagnostics)),
+		Summary: fileSummary{Purchase: p.Summary.Purchase, Calls: p.Summary.Calls,
+			InstanceMonths: p.Summary.InstanceMonths, PriceFen: p.Summary.PriceFen},
+	}
+	for _, g := range p.Groups {
+		fg := fileGroup{Name: g.Name, Action: g.Action, Desired: g.Desired, Current: g.Current,
+			Pending: g.Pending, Purchase: g.Purchase, ConfigDiff: g.ConfigDiff, Calls: make([]fileCall, 0, len(g.Calls))}
+		for _, c := range g.Calls {
+			if err := checkCall(c); err != nil {
+				return nil, fmt.Errorf("encode plan file: group %s: %w", g.Name, err)
+			}
+			fg.Calls = append(fg.Calls, fileCall{Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum,
+				Params: nonNil(c.Params), Resume: c.Resume})
+		}
+		body.Groups = append(body.Groups, fg)
+	}
+	for _, d := range p.Diagnostics {
+		fd := fileDiag{Severity: severityName(d.Severity), Code: spec.Code(d), Summary: d.Summary, Detail: d.Detail}
+		if r := d.Subject; r != nil {
+			fd.Range = &fileRange{Filename: r.Filename,
+				Start: filePos{r.Start.Line, r.Start.Column, r.Start.Byte},
+				End:   filePos{r.End.Line, r.End.Column, r.End.Byte}}
+		}
+		body.Diagnostics = append(body.Diagnostics, fd)
+	}
+	b, err := json.MarshalIndent(body, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode plan file: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	var out bytes.Buffer
+	out.Grow(len(b) + 128)
+	out.WriteString("{\n\"format_version\": " + strconv.Quote(FileFormatVersion) + ",\n")
+	out.WriteString("\"checksum\": \"sha256:" + hex.EncodeToString(sum[:]) + "\",\n")
+	out.WriteString("\"plan\": ")
+	out.Write(b)
+	out.WriteString("\n}\n")
+	return out.Bytes(), nil
+}
+
+// DecodeFile reads a saved plan strictly: unknown fields, a future format version, a
+// checksum that does not match (a truncated or altered file) and an inconsistent plan are
+// errors.
+func DecodeFile(b []byte) (*File, error) {
+	var sniff struct {
+		FormatVersion string `json:"format_version"`
+	}
+	if err := json.Unmarshal(b, &sniff); err != nil {
+		return nil, fmt.Errorf("decode plan file: %w: %v", ErrCorruptPlan, err)
+	}
+	if err := checkVersion(sniff.FormatVersion); err != nil {
+		return nil, fmt.Errorf("decode plan file: %w", err)
+	}
+	var env fileEnvelope
+	if err := strictUnmarshal(b, &env); err != nil {
+		return nil, fmt.Errorf("decode plan file: %w: %v", ErrCorruptPlan, err)
+	}
+	sum := sha256.Sum256(env.Body)
+	if env.Checksum != "sha256:"+hex.EncodeToString(sum[:]) {
+		return nil, fmt.Errorf("decode plan file: %w: checksum does not match the content", ErrCorruptPlan)
+	}
+	var body fileBody
+	if err := strictUnmarshal(env.Body, &body); err != nil {
+		return nil, fmt.Errorf("decode plan file: %w: %v", ErrCorruptPlan, err)
+	}
+	pf, err := body.file()
+	if err != nil {
+		return nil, fmt.Errorf("decode plan file: %w: %v", ErrCorruptPlan, err)
+	}
+	return pf, nil
+}
+
+// checkVersion accepts the versions this build reads: 1.x.
+func checkVersion(v string) error {
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	switch {
+	case v == "" || err != nil:
+		return fmt.Errorf("%w: format_version %q", ErrCorruptPlan, v)
+	case n > 1:
+		return fmt.Errorf("%w: format_version %s is newer than this fleet reads (%s); upgrade fleet", ErrPlanVersion, v, FileFormatVersion)
+	case n < 1:
+		return fmt.Errorf("%w: format_version %s", ErrPlanVersion, v)
+	}
+	return nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the end of the plan")
+	}
+	return nil
+}
+
+// file rebuilds a File from its JSON body, checking what the checksum cannot: that the plan
+// is consistent and safe to apply.
+func (b *fileBody) file() (*File, error) {
+	p := &Plan{Fleet: b.Fleet, Region: b.Region, ProjectID: b.ProjectID,
+		StateLineage: b.State.Lineage, StateSerial: b.State.Serial, Groups: make([]*GroupPlan, 0, len(b.Groups))}
+	if p.Fleet == "" {
+		return nil, errors.New("no fleet name")
+	}
+	for i, fg := range b.Groups {
+		if fg.Name == "" {
+			return nil, fmt.Errorf("group %d has no name", i)
+		}
+		if i > 0 && fg.Name <= b.Groups[i-1].Name {
+			return nil, fmt.Errorf("group %s is out of order", fg.Name)
+		}
+		switch fg.Action {
+		case ActionPurchase, ActionNone, ActionResume, ActionSurplus, ActionOrphan:
+		default:
+			return nil, fmt.Errorf("group %s: action %q cannot be applied", fg.Name, fg.Action)
+		}
+		g := &GroupPlan{Name: fg.Name, Action: fg.Action, Desired: fg.Desired, Current: fg.Current,
+			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff}
+		for _, fc := range fg.Calls {
+			c := &Call{Group: fg.Name, Seq: fc.Seq, ClientToken: fc.ClientToken,
+				GoodsNum: fc.GoodsNum, Params: fc.Params, Resume: fc.Resume}
+			if err := checkCall(c); err != nil {
+				return nil, fmt.Errorf("group %s: %w", fg.Name, err)
+			}
+			g.Calls = append(g.Calls, c)
+		}
+		p.Groups = append(p.Groups, g)
+	}
+	for _, fd := range b.Diagnostics {
+		d := &hcl.Diagnostic{Summary: fd.Summary, Detail: fd.Detail}
+		switch fd.Severity {
+		case "warning":
+			d.Severity = hcl.DiagWarning
+		default:
+			return nil, fmt.Errorf("diagnostic %q: severity %q in a saved plan", fd.Summary, fd.Severity)
+		}
+		if r := fd.Range; r != nil {
+			d.Subject = &hcl.Range{Filename: r.Filename,
+				Start: hcl.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
+				End:   hcl.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
+		}
+		if fd.Code != "" {
+			spec.WithCode(fd.Code, d)
+		}
+		p.Diagnostics = append(p.Diagnostics, d)
+	}
+	p.Summary = Summary{Purchase: b.Summary.Purchase, Calls: b.Summary.Calls,
+		InstanceMonths: b.Summary.InstanceMonths, PriceFen: b.Summary.PriceFen}
+	if got := summarize(p.Groups); got.Purchase != p.Summary.Purchase || got.Calls != p.Summary.Calls || got.InstanceMonths != p.Summary.InstanceMonths {
+		return nil, errors.New("summary disagrees with the calls")
+	}
+	return &File{Plan: p, StateLineage: b.State.Lineage, StateSerial: b.State.Serial,
+		SpecFiles: b.SpecFiles, Variables: b.Variables}, nil
+}
+
+// checkCall reports a call that must not be sent or saved: a malformed token, a goods count
+// out of range, parameters that disagree with the call, or a secret in clear.
+func checkCall(c *Call) error {
+	switch {
+	case !ValidToken(c.ClientToken):
+		return fmt.Errorf("call %d: client token %q is not 1 to %d characters of [a-z0-9-]", c.Seq, c.ClientToken, MaxTokenLen)
+	case c.GoodsNum < 1 || c.GoodsNum > MaxGoodsPerCall:
+		return fmt.Errorf("call %d: %d instances, want 1 to %d", c.Seq, c.GoodsNum, MaxGoodsPerCall)
+	case c.Params[paramToken] != c.ClientToken || c.Params[paramGoodsNum] != strconv.Itoa(c.GoodsNum):
+		return fmt.Errorf("call %d: parameters disagree with its token or instance count", c.Seq)
+	}
+	for k, v := range c.Params {
+		if spec.SecretParams[k] && !isMasked(v) {
+			return fmt.Errorf("call %d: parameter %s is not masked", c.Seq, k)
+		}
+	}
+	return nil
+}
+
+func severityName(s hcl.DiagnosticSeverity) string {
+	switch s {
+	case hcl.DiagError:
+		return "error"
+	case hcl.DiagWarning:
+		return "warning"
+	}
+	return "invalid"
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

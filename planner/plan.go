@@ -1,0 +1,386 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"fleet/internal/state"
+	"fleet/spec"
+)
+
+// MaxGoodsPerCall is the largest goodsNum of one RunInstances call.
+const MaxGoodsPerCall = 100
+
+// Parameters a call adds to the configuration's parameters.
+const (
+	paramGoodsNum  = "goodsNum"
+	paramToken     = "clientToken"
+	paramPrivateIP = "privateIpAddresses.0"
+)
+
+// Diagnostic codes of the plan's own diagnostics.
+const (
+	CodeSurplus       = "surplus"
+	CodeOrphan        = "orphan"
+	CodeConfigDrift   = "config-drift"
+	CodeStateMismatch = "state-mismatch"
+)
+
+// Compute returns the purchase plan of fleet f against the state st (nil when there is no
+// state yet). It is a pure function: the same fleet and state always give the same plan, with
+// the same calls and client tokens.
+func Compute(f *spec.Fleet, st *state.State) *Plan {
+	p := &Plan{
+		Fleet:     f.Name,
+		Region:    f.Region,
+		ProjectID: f.ProjectID,
+		Groups:    make([]*GroupPlan, 0, len(f.Groups)),
+	}
+	p.Diagnostics = append(p.Diagnostics, f.Diags...)
+	var recorded map[string]*state.Group
+	if st != nil {
+		p.StateLineage = st.Lineage
+		p.StateSerial = st.Serial
+		recorded = st.Groups
+		if d := stateMismatch(f, st); d != nil {
+			p.Diagnostics = append(p.Diagnostics, d)
+		}
+	}
+
+	inSpec := make(map[string]bool, len(f.Groups))
+	var warnings hcl.Diagnostics
+	for _, g := range f.Groups {
+		inSpec[g.Name] = true
+		gp, diags := planGroup(f, g, recorded[g.Name])
+		p.Groups = append(p.Groups, gp)
+		warnings = append(warnings, diags...)
+	}
+	for _, name := range sortedGroupNames(recorded) {
+		if inSpec[name] {
+			continue
+		}
+		gp, diags := planOrphan(f, name, recorded[name])
+		p.Groups = append(p.Groups, gp)
+		warnings = append(warnings, diags...)
+	}
+	sort.SliceStable(p.Groups, func(i, j int) bool { return p.Groups[i].Name < p.Groups[j].Name })
+	p.Diagnostics = append(p.Diagnostics, warnings...)
+	p.Summary = summarize(p.Groups)
+	return p
+}
+
+// Valid reports whether the plan has no error diagnostics: the spec is valid and matches the
+// state.
+func (p *Plan) Valid() bool { return !p.Diagnostics.HasErrors() }
+
+// Applyable reports whether the plan may be applied: it is valid and no group is invalid.
+func (p *Plan) Applyable() bool {
+	if !p.Valid() {
+		return false
+	}
+	for _, g := range p.Groups {
+		if g.Action == ActionInvalid {
+			return false
+		}
+	}
+	return true
+}
+
+// HasChanges reports whether applying the plan would make any call.
+func (p *Plan) HasChanges() bool {
+	for _, g := range p.Groups {
+		if len(g.Calls) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Calls returns every call of the plan, group by group in the plan's order.
+func (p *Plan) Calls() []*Call {
+	var calls []*Call
+	for _, g := range p.Groups {
+		calls = append(calls, g.Calls...)
+	}
+	return calls
+}
+
+// Group returns the plan of the named group, or nil.
+func (p *Plan) Group(name string) *GroupPlan {
+	i := sort.Search(len(p.Groups), func(i int) bool { return p.Groups[i].Name >= name })
+	if i < len(p.Groups) && p.Groups[i].Name == name {
+		return p.Groups[i]
+	}
+	return nil
+}
+
+// stateMismatch returns an error diagnostic when the state belongs to another fleet or
+// region than the spec, or nil.
+func stateMismatch(f *spec.Fleet, st *state.State) *hcl.Diagnostic {
+	if f.Name == "" || st.Fleet == "" && st.Region == "" {
+		return nil
+	}
+	if st.Fleet == f.Name && (st.Region == "" || f.Region == "" || st.Region == f.Region) {
+		return nil
+	}
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "State belongs to another fleet",
+		Detail: fmt.Sprintf("The state records fleet %q in region %q, but the spec describes fleet %q in region %q. "+
+			"Use the state file of this fleet (--state), or rename the fleet back; fleet never overwrites the record of another fleet.",
+			st.Fleet, st.Region, f.Name, f.Region),
+	}
+	if f.DeclRange.Filename != "" {
+		r := f.DeclRange
+		d.Subject = &r
+	}
+	return spec.WithCode(CodeStateMismatch, d)
+}
+
+// history is what the planner reads of one group's record in the state.
+type history struct {
+	current  int
+	pending  []*state.Batch
+	nextSeq  int
+	lastDone *state.Batch // latest done RunInstances batch with its parameters
+	usedIPs  map[string]bool
+}
+
+// readHistory summarises a group's record. sg may be nil.
+func readHistory(sg *state.Group) history {
+	var h history
+	if sg == nil {
+		return h
+	}
+	withIP := false
+	for _, b := range sg.Batches {
+		if b.Seq >= h.nextSeq {
+			h.nextSeq = b.Seq + 1
+		}
+		switch b.Status {
+		case state.StatusPending:
+			h.pending = append(h.pending, b)
+		case state.StatusDone:
+			if b.Kind != state.KindImport && b.Params != nil && (h.lastDone == nil || b.Seq > h.lastDone.Seq) {
+				h.lastDone = b
+			}
+		}
+		withIP = withIP || b.Params[paramPrivateIP] != ""
+	}
+	if !withIP {
+		for _, in := range sg.Instances {
+			if !in.Gone() {
+				h.current++
+			}
+		}
+	} else {
+		h.current, h.usedIPs = usedIPs(sg)
+	}
+	sort.Slice(h.pending, func(i, j int) bool { return h.pending[i].Seq < h.pending[j].Seq })
+	return h
+}
+
+// usedIPs returns the number of current instances of a group whose batches set private IPs,
+// and the addresses in use: those of pending batches and of done batches that still have an
+// instance not gone (or whose instances were never recorded).
+func usedIPs(sg *state.Group) (int, map[string]bool) {
+	current := 0
+	live := make(map[int]int) // batch seq -> instances not gone
+	seen := make(map[int]int) // batch seq -> instances recorded
+	for _, in := range sg.Instances {
+		seen[in.Batch]++
+		if !in.Gone() {
+			current++
+			live[in.Batch]++
+		}
+	}
+	used := make(map[string]bool)
+	for _, b := range sg.Batches {
+		ip := b.Params[paramPrivateIP]
+		if ip == "" {
+			continue
+		}
+		if b.Status == state.StatusPending || b.Status == state.StatusDone && (seen[b.Seq] == 0 || live[b.Seq] > 0) {
+			used[ip] = true
+		}
+	}
+	return current, used
+}
+
+// planGroup plans one group of the spec against its record (nil when it has none).
+func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group) (*GroupPlan, hcl.Diagnostics) {
+	h := readHistory(sg)
+	gp := &GroupPlan{Name: g.Name, Desired: g.Count, Current: h.current}
+	for _, b := range h.pending {
+		gp.Pending += b.GoodsNum
+	}
+	gp.Purchase = max(0, gp.Desired-gp.Current-gp.Pending)
+
+	if !g.Valid() {
+		gp.Action = ActionInvalid
+		gp.Purchase = 0
+		return gp, nil
+	}
+
+	var diags hcl.Diagnostics
+	desired := maskInPlace(g.Config.Params())
+	if h.lastDone != nil {
+		gp.ConfigDiff = ConfigDiff(g.Name, h.lastDone.Params, desired)
+		if gp.ConfigDiff != "" {
+			diags = append(diags, groupWarning(g, CodeConfigDrift, "Configuration changed",
+				fmt.Sprintf("The configuration of group %q differs from the one its instances were bought with. "+
+					"Existing instances keep their old configuration; only new purchases use the new one. "+
+					"Recreate the instances outside fleet if they must change.", g.Name)))
+		}
+	}
+
+	for _, b := range h.pending {
+		gp.Calls = append(gp.Calls, resumeCall(g.Name, b))
+	}
+	gp.Calls = append(gp.Calls, newCalls(f, g, desired, h, gp.Purchase)...)
+
+	if gp.Current > gp.Desired {
+		diags = append(diags, groupWarning(g, CodeSurplus, "More instances than desired",
+			fmt.Sprintf("Group %q has %d instances but count is %d. Prepaid instances are not returned by apply: "+
+				"return the %d extra instances in the console, or raise count to %d.",
+				g.Name, gp.Current, gp.Desired, gp.Current-gp.Desired, gp.Current)))
+	}
+	switch {
+	case len(h.pending) > 0:
+		gp.Action = ActionResume
+	case gp.Current > gp.Desired:
+		gp.Action = ActionSurplus
+	case len(gp.Calls) > 0:
+		gp.Action = ActionPurchase
+	default:
+		gp.Action = ActionNone
+	}
+	return gp, diags
+}
+
+// planOrphan plans a group that is in the state but no longer in the spec. Its instances are
+// left alone; a pending batch is still resolved, with its recorded token and parameters, so
+// that a purchase whose outcome is unknown is never forgotten.
+func planOrphan(f *spec.Fleet, name string, sg *state.Group) (*GroupPlan, hcl.Diagnostics) {
+	h := readHistory(sg)
+	gp := &GroupPlan{Name: name, Action: ActionOrphan, Current: h.current}
+	for _, b := range h.pending {
+		gp.Pending += b.GoodsNum
+		gp.Calls = append(gp.Calls, resumeCall(name, b))
+	}
+	if len(h.pending) > 0 {
+		gp.Action = ActionResume
+	}
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Group not in the spec",
+		Detail: fmt.Sprintf("The state records group %q with %d instances, but no spec file declares it. "+
+			"Apply does not return prepaid instances: add the group back to keep tracking them, "+
+			"or remove it from the state with \"fleet state rm %s\".", name, h.current, name),
+	}
+	return gp, hcl.Diagnostics{spec.WithCode(CodeOrphan, d)}
+}
+
+// groupWarning returns a warning about group g with its range at the group's block.
+func groupWarning(g *spec.Group, code, summary, detail string) *hcl.Diagnostic {
+	d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: detail}
+	if g.DeclRange.Filename != "" {
+		r := g.DeclRange
+		d.Subject = &r
+	}
+	return spec.WithCode(code, d)
+}
+
+// resumeCall returns the call that resolves a pending batch: its recorded seq, token and
+// parameters, whatever the spec says now.
+func resumeCall(group string, b *state.Batch) *Call {
+	params := make(map[string]string, len(b.Params)+2)
+	for k, v := range b.Params {
+		params[k] = v
+	}
+	if _, ok := params[paramToken]; !ok && b.ClientToken != "" {
+		params[paramToken] = b.ClientToken
+	}
+	if _, ok := params[paramGoodsNum]; !ok {
+		params[paramGoodsNum] = strconv.Itoa(b.GoodsNum)
+	}
+	return &Call{Group: group, Seq: b.Seq, ClientToken: b.ClientToken, GoodsNum: b.GoodsNum, Params: params, Resume: true}
+}
+
+// newCalls returns the calls that buy n instances of group g, with seqs from h.nextSeq up:
+// batches of at most MaxGoodsPerCall, or one call per unused private IP.
+func newCalls(f *spec.Fleet, g *spec.Group, base map[string]string, h history, n int) []*Call {
+	if n <= 0 {
+		return nil
+	}
+	var calls []*Call
+	seq := h.nextSeq
+	add := func(goods int, ip string) {
+		params := make(map[string]string, len(base)+3)
+		for k, v := range base {
+			params[k] = v
+		}
+		params[paramGoodsNum] = strconv.Itoa(goods)
+		if ip != "" {
+			params[paramPrivateIP] = ip
+		}
+		token := Token(f.Name, f.Region, f.ProjectID, g.Name, seq, params)
+		params[paramToken] = token
+		calls = append(calls, &Call{Group: g.Name, Seq: seq, ClientToken: token, GoodsNum: goods, Params: params})
+		seq++
+	}
+	if len(g.Config.PrivateIPs) > 0 {
+		for _, ip := range g.Config.PrivateIPs {
+			if len(calls) == n {
+				break
+			}
+			if !h.usedIPs[ip] {
+				add(1, ip)
+			}
+		}
+		return calls
+	}
+	for n > 0 {
+		goods := min(n, MaxGoodsPerCall)
+		add(goods, "")
+		n -= goods
+	}
+	return calls
+}
+
+// maskInPlace replaces the secrets of p by their spec.HashSecret and returns p. It saves the
+// copy spec.MaskParams makes, for a map nobody else holds.
+func maskInPlace(p map[string]string) map[string]string {
+	for k := range spec.SecretParams {
+		if v, ok := p[k]; ok {
+			p[k] = spec.HashSecret(v)
+		}
+	}
+	return p
+}
+
+// summarize totals the calls of a plan, resumed ones included.
+func summarize(groups []*GroupPlan) Summary {
+	var s Summary
+	for _, g := range groups {
+		for _, c := range g.Calls {
+			s.Calls++
+			s.Purchase += c.GoodsNum
+			period, _ := strconv.Atoi(c.Params["period"])
+			s.InstanceMonths += c.GoodsNum * period
+		}
+	}
+	return s
+}
+
+func sortedGroupNames(m map[string]*state.Group) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,102 @@
+package planner
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"strconv"
+	"strings"
+
+	"fleet/spec"
+)
+
+// Token limits: a client token is at most MaxTokenLen characters of [a-z0-9-].
+const (
+	MaxTokenLen    = 64
+	tokenPrefixLen = 16 // characters of the group name kept in the readable prefix
+	tokenHashLen   = 26 // base32 characters of the hash: 130 bits
+)
+
+// tokenEncoding is lower-case base32 without padding, so tokens stay within [a-z0-9-].
+var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Token returns the clientToken of a RunInstances call: a pure function of the fleet name,
+// region, project, group name, the batch's seq in the group's history and the call's
+// parameters (secrets already masked by spec.MaskParams; a clientToken entry is ignored).
+//
+// The token is a readable prefix (the group name and the seq) followed by a hash of an
+// unambiguous encoding of every input, so that any change of any input gives another token.
+// It has at most MaxTokenLen characters, all of [a-z0-9-].
+func Token(fleet, region string, project int, group string, seq int, params map[string]string) string {
+	h := sha256.New()
+	var buf []byte
+	field := func(s string) {
+		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
+		buf = append(buf, s...)
+		h.Write(buf)
+	}
+	field("fleet-token-v1")
+	field(fleet)
+	field(region)
+	field(strconv.Itoa(project))
+	field(group)
+	field(strconv.Itoa(seq))
+	keys := spec.SortedKeys(params)
+	n := 0
+	for _, k := range keys {
+		if k != paramToken {
+			n++
+		}
+	}
+	field(strconv.Itoa(n))
+	for _, k := range keys {
+		if k == paramToken {
+			continue
+		}
+		field(k)
+		field(params[k])
+	}
+	sum := tokenEncoding.EncodeToString(h.Sum(nil))[:tokenHashLen]
+	return tokenSlug(group) + "-" + strconv.FormatInt(int64(seq), 10) + "-" + sum
+}
+
+// tokenSlug reduces a group name to at most tokenPrefixLen characters of [a-z0-9-] for the
+// readable part of a token; the hash carries the exact name.
+func tokenSlug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if b.Len() >= tokenPrefixLen {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if s == "" {
+		return "g"
+	}
+	return s
+}
+
+// ValidToken reports whether s has the form of a client token: 1 to MaxTokenLen characters
+// of [a-z0-9-].
+func ValidToken(s string) bool {
+	if len(s) == 0 || len(s) > MaxTokenLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

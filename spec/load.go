@@ -1,0 +1,366 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"fleet/internal/catalog"
+)
+
+// topSchema is what a spec file holds.
+var topSchema = &bodySchema{
+	what: "a spec file",
+	blocks: []hcl.BlockHeaderSchema{
+		{Type: "fleet", LabelNames: []string{"name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "defaults"},
+		{Type: "group", LabelNames: []string{"name"}},
+	},
+}
+
+var fleetSchema = &bodySchema{what: "the fleet block", attrs: []string{"region", "project_id"}}
+
+// loader holds the state of one Load.
+type loader struct {
+	in    Inputs
+	diags hcl.Diagnostics // diagnostics that belong to no single group
+	// syntaxErrors is set when a file could not be parsed: what it held is then unknown, and
+	// the loader does not complain about things that may be missing only for that reason.
+	syntaxErrors bool
+	// brokenFiles maps the name of each file that could not be parsed to its first error:
+	// the cause of any value of that file that cannot be known.
+	brokenFiles map[string]*hcl.Diagnostic
+
+	fleetBlocks   []*hcl.Block
+	varBlocks     []*hcl.Block
+	localAttrs    []*hcl.Attribute
+	defaultBlocks []*hcl.Block
+	groupBlocks   []*hcl.Block
+
+	vars       map[string]*variable
+	varNames   []string
+	locals     map[string]*local
+	localNames []string
+	varObj     cty.Value        // the var object
+	ctx        *hcl.EvalContext // var, local and the functions
+
+	defaults map[string]*attrValue // evaluated defaults block attributes
+	// defaultsDiags are the defaults block's own structural errors; every group carries them,
+	// since a mistyped default changes what each group would buy.
+	defaultsDiags hcl.Diagnostics
+
+	fleet *Fleet
+}
+
+// Load parses and evaluates the spec files with the variable values in. It reads nothing
+// itself: files and inputs are all it knows.
+//
+// Load always returns a Fleet, also when the spec is broken: its Diags (the second result)
+// holds every problem found in every file. A group whose own configuration has an error
+// carries that error in Group.Diags as well and must not be purchased. Load never panics on
+// any input.
+//
+// Group names are the block's label, or NAME[KEY] for each key of a for_each. Labels and
+// keys are limited to letters, digits, "_", "-" and "." (starting with a letter, a digit or
+// "_"), so that every name can be shown, logged and used as an instance name unchanged; a
+// key outside that set is reported with code group-name and yields no group.
+func Load(files []File, in Inputs) (*Fleet, hcl.Diagnostics) {
+	l := &loader{in: in, fleet: &Fleet{}}
+	l.brokenFiles = map[string]*hcl.Diagnostic{}
+	for i, f := range parseFiles(files) {
+		l.diags = append(l.diags, f.diags...)
+		if f.diags.HasErrors() {
+			l.syntaxErrors = true
+			l.brokenFiles[files[i].Name] = firstError(f.diags)
+		}
+		l.collect(f.body, f.diags.HasErrors())
+	}
+	l.variables()
+	l.evalLocals()
+	l.buildContext()
+	l.fleetBlock(files)
+	l.evalDefaults()
+	l.buildGroups()
+	l.finish(files)
+	return l.fleet, l.fleet.Diags
+}
+
+// collect sorts the blocks of one file body by type.
+func (l *loader) collect(body hcl.Body, broken bool) {
+	if body == nil {
+		return
+	}
+	_, blocks, diags := content(body, topSchema)
+	if broken {
+		// What a file that could not be parsed seems to hold is no news to the user.
+		diags = dropCode(diags, codeSyntax)
+	}
+	l.diags = append(l.diags, diags...)
+	for _, b := range blocks {
+		switch b.Type {
+		case "fleet":
+			l.fleetBlocks = append(l.fleetBlocks, b)
+		case "variable":
+			l.varBlocks = append(l.varBlocks, b)
+		case "locals":
+			attrs, ds := justAttributes(b.Body, "a locals block")
+			l.diags = append(l.diags, ds...)
+			l.localAttrs = append(l.localAttrs, sortedAttrs(attrs)...)
+		case "defaults":
+			l.defaultBlocks = append(l.defaultBlocks, b)
+		case "group":
+			l.groupBlocks = append(l.groupBlocks, b)
+		}
+	}
+}
+
+// firstError returns the first error of diags.
+func firstError(diags hcl.Diagnostics) *hcl.Diagnostic {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			return d
+		}
+	}
+	return nil
+}
+
+// dropCode returns the diagnostics that do not have the code.
+func dropCode(diags hcl.Diagnostics, code string) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if Code(d) != code {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// justAttributes returns the attributes of a body that takes any attribute name and no
+// blocks; what names the body in messages.
+func justAttributes(body hcl.Body, what string) (hcl.Attributes, hcl.Diagnostics) {
+	if nb, ok := body.(*hclsyntax.Body); ok {
+		attrs := make(hcl.Attributes, len(nb.Attributes))
+		for name, a := range nb.Attributes {
+			attrs[name] = a.AsHCLAttribute()
+		}
+		var diags hcl.Diagnostics
+		s := &bodySchema{what: what}
+		for _, blk := range nb.Blocks {
+			diags = append(diags, unknownItem(s, blk.Type, blk.TypeRange, false))
+		}
+		return attrs, diags
+	}
+	attrs, diags := body.JustAttributes()
+	for _, d := range diags {
+		WithCode(codeSyntax, d)
+	}
+	return attrs, diags
+}
+
+// buildContext makes the evaluation context of the fleet, defaults and group blocks.
+func (l *loader) buildContext() {
+	locals := make(map[string]cty.Value, len(l.locals))
+	for name, lv := range l.locals {
+		locals[name] = lv.val
+	}
+	l.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": l.varObj, "local": cty.ObjectVal(locals)},
+		Functions: functions,
+	}
+}
+
+// fleetBlock reads the one fleet block.
+func (l *loader) fleetBlock(files []File) {
+	f := l.fleet
+	if len(l.fleetBlocks) == 0 {
+		if l.syntaxErrors {
+			return // the block may be in the part that could not be parsed
+		}
+		var subject *hcl.Range
+		if len(files) > 0 {
+			subject = &hcl.Range{Filename: files[0].Name, Start: hcl.InitialPos, End: hcl.InitialPos}
+		}
+		l.diags = append(l.diags, newDiag(codeFleetBlock, subject, "No fleet block",
+			"A spec needs exactly one fleet block naming the fleet and its region, for example: fleet \"prod\" { region = \"ap-guangzhou\" }."))
+		return
+	}
+	b := l.fleetBlocks[0]
+	for _, other := range l.fleetBlocks[1:] {
+		l.diags = append(l.diags, newDiag(codeFleetBlock, rangePtr(labelRange(other)), "Second fleet block",
+			fmt.Sprintf("A spec has exactly one fleet block, and one is already declared at %s. Remove this one or merge the two.", where(b.DefRange))))
+	}
+	f.Name = b.Labels[0]
+	f.DeclRange = b.DefRange
+	attrs, _, diags := content(b.Body, fleetSchema)
+	l.diags = append(l.diags, diags...)
+	if f.Name == "" {
+		l.diags = append(l.diags, newDiag(codeFleetBlock, rangePtr(labelRange(b)), "Empty fleet name",
+			"The fleet's name is part of every purchase's client token. Give the fleet a name: fleet \"prod\" { ... }."))
+	}
+	if a := attrs["region"]; a != nil {
+		l.region(a)
+	} else {
+		l.diags = append(l.diags, newDiag(codeMissingAttr, rangePtr(b.DefRange), "Missing region",
+			"The fleet block must set the region to buy in, a long or short code: region = \"ap-guangzhou\" or region = \"gz\"."))
+	}
+	if a := attrs["project_id"]; a != nil {
+		v, errs, failed := l.eval(a.Expr, l.ctx, scope{})
+		l.diags = append(l.diags, errs...)
+		if len(errs) == 0 && len(failed) == 0 && v.IsWhollyKnown() && !v.IsNull() {
+			n, d := toInt(v, "project_id", codeProjectID, a.Expr.Range())
+			switch {
+			case d != nil:
+				l.diags = append(l.diags, d)
+			case n < 0:
+				l.diags = append(l.diags, newDiag(codeProjectID, rangePtr(a.Expr.Range()), "Negative project id",
+					"project_id is a project's number, 0 or more; 0 is the default project. Correct the value."))
+			default:
+				f.ProjectID = n
+			}
+		}
+	}
+}
+
+// region reads and resolves the fleet's region.
+func (l *loader) region(a *hcl.Attribute) {
+	v, errs, failed := l.eval(a.Expr, l.ctx, scope{})
+	l.diags = append(l.diags, errs...)
+	if len(errs) > 0 || len(failed) > 0 || !v.IsWhollyKnown() {
+		return
+	}
+	r := a.Expr.Range()
+	if v.IsNull() {
+		l.diags = append(l.diags, newDiag(codeMissingAttr, &r, "Missing region",
+			"The fleet block must set the region to buy in; it is null here. Give a region code such as \"ap-guangzhou\"."))
+		return
+	}
+	s, err := convert.Convert(v, cty.String)
+	if err != nil {
+		l.diags = append(l.diags, newDiag(codeType, &r, "Wrong type for region",
+			fmt.Sprintf("The region must be a string such as \"ap-guangzhou\", but %s.", err)))
+		return
+	}
+	code := s.AsString()
+	cat := catalog.Default()
+	if reg, ok := cat.Region(code); ok {
+		l.fleet.Region = reg.Code
+		return
+	}
+	var codes, long []string
+	for _, reg := range cat.Regions() {
+		codes = append(append(codes, reg.Code), reg.Short...)
+		long = append(long, reg.Code)
+	}
+	l.diags = append(l.diags, newDiag(codeRegion, &r, "Unknown region",
+		fmt.Sprintf("There is no region %q.%s Use one of %s, or a short code such as \"gz\".",
+			code, didYouMean(code, codes), quotedList(long))))
+}
+
+// labelRange returns the range of a block's first label, or its header when it has none.
+func labelRange(b *hcl.Block) hcl.Range {
+	if len(b.LabelRanges) > 0 {
+		return b.LabelRanges[0]
+	}
+	return b.DefRange
+}
+
+// finish sorts and cleans the diagnostics and fills the fleet.
+func (l *loader) finish(files []File) {
+	f := l.fleet
+	order := map[string]int{}
+	for i, file := range files {
+		order[file.Name] = i + 1
+	}
+	for i, file := range l.in.VarFiles {
+		if _, ok := order[file.Name]; !ok {
+			order[file.Name] = len(files) + i + 1
+		}
+	}
+	var all hcl.Diagnostics
+	seen := map[*hcl.Diagnostic]bool{}
+	same := map[diagKey]bool{}
+	add := func(d *hcl.Diagnostic) {
+		if seen[d] {
+			return
+		}
+		seen[d] = true
+		k := keyOf(d)
+		if same[k] {
+			return
+		}
+		same[k] = true
+		all = append(all, d)
+	}
+	for _, d := range l.diags {
+		add(d)
+	}
+	for _, g := range f.Groups {
+		for _, d := range g.Diags {
+			add(d)
+		}
+	}
+	secrets := l.secrets()
+	for _, g := range f.Groups {
+		// A password is a secret whether or not it came from a sensitive variable.
+		if len(g.Config.Password) >= minSecretLen {
+			secrets = append(secrets, g.Config.Password)
+		}
+	}
+	sort.SliceStable(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	for _, d := range all {
+		d.Expression, d.EvalContext = nil, nil
+		for _, s := range secrets {
+			d.Summary = strings.ReplaceAll(d.Summary, s, "(sensitive value)")
+			d.Detail = strings.ReplaceAll(d.Detail, s, "(sensitive value)")
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return lessDiag(order, all[i], all[j]) })
+	for _, g := range f.Groups {
+		sort.SliceStable(g.Diags, func(i, j int) bool { return lessDiag(order, g.Diags[i], g.Diags[j]) })
+	}
+	f.Diags = all
+}
+
+// diagKey identifies diagnostics that say the same thing at the same place: a for_each
+// group makes one per key of the same mistake, and the user needs to read it once.
+type diagKey struct {
+	sev            hcl.DiagnosticSeverity
+	code, sum, det string
+	file           string
+	start, end     int
+	hasSubject     bool
+}
+
+func keyOf(d *hcl.Diagnostic) diagKey {
+	k := diagKey{sev: d.Severity, code: Code(d), sum: d.Summary, det: d.Detail}
+	if d.Subject != nil {
+		k.hasSubject, k.file, k.start, k.end = true, d.Subject.Filename, d.Subject.Start.Byte, d.Subject.End.Byte
+	}
+	return k
+}
+
+// lessDiag orders diagnostics by file (in the order given), then by position; diagnostics
+// with no place come first.
+func lessDiag(order map[string]int, a, b *hcl.Diagnostic) bool {
+	if (a.Subject == nil) != (b.Subject == nil) {
+		return a.Subject == nil
+	}
+	if a.Subject == nil {
+		return false
+	}
+	fa, fb := order[a.Subject.Filename], order[b.Subject.Filename]
+	if fa != fb {
+		return fa < fb
+	}
+	if a.Subject.Filename != b.Subject.Filename {
+		return a.Subject.Filename < b.Subject.Filename
+	}
+	return a.Subject.Start.Byte < b.Subject.Start.Byte
+}
