@@ -36,6 +36,7 @@ type File struct {
 	Plan         *Plan
 	StateLineage string
 	StateSerial  uint64
+	StateJournal int               // journal records replayed onto the state
 	SpecFiles    map[string]string // file base name -> hex sha256 of its bytes
 	Variables    map[string]string // variable name -> spec.VarValue.Hash
 }
@@ -50,6 +51,7 @@ func NewFile(p *Plan, files []spec.File, vars []spec.VarValue) (*File, error) {
 		Plan:         p,
 		StateLineage: p.StateLineage,
 		StateSerial:  p.StateSerial,
+		StateJournal: p.StateJournal,
 		SpecFiles:    hashFiles(files),
 		Variables:    hashVars(vars),
 	}, nil
@@ -94,9 +96,9 @@ func (e *StaleError) Is(target error) bool { return target == ErrStale }
 // and variable values, and returns a *StaleError naming every difference, or nil.
 func (pf *File) Stale(st *state.State, files []spec.File, vars []spec.VarValue) error {
 	var changes []string
-	lineage, serial := "", uint64(0)
+	lineage, serial, journal := "", uint64(0), 0
 	if st != nil {
-		lineage, serial = st.Lineage, st.Serial
+		lineage, serial, journal = st.Lineage, st.Serial, st.JournalRecords()
 	}
 	switch {
 	case lineage != "" && pf.StateLineage == "":
@@ -107,6 +109,8 @@ func (pf *File) Stale(st *state.State, files []spec.File, vars []spec.VarValue) 
 		changes = append(changes, fmt.Sprintf("the state was replaced (lineage %q, plan made against %q)", lineage, pf.StateLineage))
 	case serial != pf.StateSerial:
 		changes = append(changes, fmt.Sprintf("the state changed (serial %d, plan made against serial %d)", serial, pf.StateSerial))
+	case journal != pf.StateJournal:
+		changes = append(changes, fmt.Sprintf("the state changed (its journal holds %d records of an interrupted apply, the plan was made with %d)", journal, pf.StateJournal))
 	}
 	changes = append(changes, diffHashes("spec file", pf.SpecFiles, hashFiles(files))...)
 	changes = append(changes, diffHashes("variable", pf.Variables, hashVars(vars))...)
@@ -168,6 +172,7 @@ type fileBody struct {
 type fileState struct {
 	Lineage string `json:"lineage"`
 	Serial  uint64 `json:"serial"`
+	Journal int    `json:"journal_records"`
 }
 
 type fileGroup struct {
@@ -230,7 +235,7 @@ func EncodeFile(pf *File) ([]byte, error) {
 		Fleet:       p.Fleet,
 		Region:      p.Region,
 		ProjectID:   p.ProjectID,
-		State:       fileState{Lineage: pf.StateLineage, Serial: pf.StateSerial},
+		State:       fileState{Lineage: pf.StateLineage, Serial: pf.StateSerial, Journal: pf.StateJournal},
 		SpecFiles:   nonNil(pf.SpecFiles),
 		Variables:   nonNil(pf.Variables),
 		Groups:      make([]fileGroup, 0, len(p.Groups)),
@@ -337,7 +342,8 @@ func strictUnmarshal(b []byte, v any) error {
 // is consistent and safe to apply.
 func (b *fileBody) file() (*File, error) {
 	p := &Plan{Fleet: b.Fleet, Region: b.Region, ProjectID: b.ProjectID,
-		StateLineage: b.State.Lineage, StateSerial: b.State.Serial, Groups: make([]*GroupPlan, 0, len(b.Groups))}
+		StateLineage: b.State.Lineage, StateSerial: b.State.Serial, StateJournal: b.State.Journal,
+		Groups: make([]*GroupPlan, 0, len(b.Groups))}
 	if p.Fleet == "" {
 		return nil, errors.New("no fleet name")
 	}
@@ -388,8 +394,11 @@ func (b *fileBody) file() (*File, error) {
 	if got := summarize(p.Groups); got.Purchase != p.Summary.Purchase || got.Calls != p.Summary.Calls || got.InstanceMonths != p.Summary.InstanceMonths {
 		return nil, errors.New("summary disagrees with the calls")
 	}
+	if b.State.Journal < 0 {
+		return nil, errors.New("negative journal record count")
+	}
 	return &File{Plan: p, StateLineage: b.State.Lineage, StateSerial: b.State.Serial,
-		SpecFiles: b.SpecFiles, Variables: b.Variables}, nil
+		StateJournal: b.State.Journal, SpecFiles: b.SpecFiles, Variables: b.Variables}, nil
 }
 
 // checkCall reports a call that must not be sent or saved: a malformed token, a goods count

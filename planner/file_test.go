@@ -36,6 +36,7 @@ func testFile(t *testing.T) (*File, []spec.File, []spec.VarValue) {
 
 func TestFileRoundTrip(t *testing.T) {
 	pf, _, _ := testFile(t)
+	pf.StateJournal, pf.Plan.StateJournal = 3, 3 // made while a journal held three records
 	b, err := EncodeFile(pf)
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +169,16 @@ func TestFileStale(t *testing.T) {
 	if !errors.As(err, &se) || len(se.Changes) != 1 || !strings.Contains(se.Changes[0], "the state is missing") {
 		t.Errorf("got %v, want the state missing", err)
 	}
+
+	// A journal replayed since the plan was made (an apply that was interrupted) changes the
+	// state without moving its serial: the plan is stale all the same.
+	st.Lineage, st.Serial = pf.StateLineage, pf.StateSerial
+	st.Journaled = pf.StateJournal + 2
+	err = pf.Stale(st, files, vars)
+	if !errors.As(err, &se) || len(se.Changes) != 1 || !strings.Contains(se.Changes[0], "journal holds 2 records") {
+		t.Errorf("got %v, want the journal records named", err)
+	}
+	st.Journaled = pf.StateJournal
 
 	// A plan made without a state is stale once a state exists.
 	fresh := &File{Plan: pf.Plan, SpecFiles: pf.SpecFiles, Variables: pf.Variables}

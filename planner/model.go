@@ -21,6 +21,7 @@ type Plan struct {
 	ProjectID    int
 	StateLineage string
 	StateSerial  uint64
+	StateJournal int          // journal records replayed onto the state (state.JournalRecords)
 	Groups       []*GroupPlan // sorted by Name, orphans included
 	Diagnostics  hcl.Diagnostics
 	Summary      Summary

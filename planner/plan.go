@@ -44,6 +44,7 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 	if st != nil {
 		p.StateLineage = st.Lineage
 		p.StateSerial = st.Serial
+		p.StateJournal = st.JournalRecords()
 		recorded = st.Groups
 		if d := stateMismatch(f, st); d != nil {
 			p.Diagnostics = append(p.Diagnostics, d)
@@ -327,6 +328,7 @@ func newCalls(f *spec.Fleet, g *spec.Group, base map[string]string, h history, n
 		if ip != "" {
 			params[paramPrivateIP] = ip
 		}
+		params[paramName] = MarkName(base[paramName], Marker(f.Name, f.Region, f.ProjectID, g.Name, seq, params))
 		token := Token(f.Name, f.Region, f.ProjectID, g.Name, seq, params)
 		params[paramToken] = token
 		calls = append(calls, &Call{Group: g.Name, Seq: seq, ClientToken: token, GoodsNum: goods, Params: params})

@@ -95,6 +95,7 @@ func replayJournal(path string, s *State, jf *journalFile) error {
 	for _, r := range jf.recs {
 		s.Apply(r)
 	}
+	s.Journaled += len(jf.recs)
 	if err := s.Validate(); err != nil {
 		return &FormatError{Path: jf.path, Err: fmt.Errorf("state after replay: %w", err)}
 	}
@@ -327,6 +328,7 @@ func writeState(fsys fileSystem, path string, s *State) error {
 	if err := foldJournal(fsys, path, s); err != nil {
 		return fmt.Errorf("write state %s: %w", path, err)
 	}
+	s.Journaled = 0 // every replayed record is now in the file
 	return nil
 }
 

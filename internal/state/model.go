@@ -26,7 +26,16 @@ type State struct {
 	Fleet         string            `json:"fleet"`
 	Region        string            `json:"region"`
 	Groups        map[string]*Group `json:"groups"`
+
+	// Journaled counts the journal records Read replayed onto the file's content; it is
+	// never written. With the lineage and serial it identifies the content a plan was made
+	// from: a journal changes the state without changing its serial until it is folded in.
+	Journaled int `json:"-"`
 }
+
+// JournalRecords returns how many journal records Read replayed onto the state file's
+// content (0 when the state has no journal, or when its journal was already folded in).
+func (s *State) JournalRecords() int { return s.Journaled }
 
 // Group is one group's purchase history and its instances.
 type Group struct {
