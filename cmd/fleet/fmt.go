@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"fleet/internal/atomicfile"
 	"fleet/internal/diagview"
 	"fleet/spec"
 
@@ -199,34 +200,11 @@ func fmtFile(o *fmtOptions, name string) (fmtResult, error) {
 	return fmtChanged, nil
 }
 
-// writeFileAtomic replaces the file at path with data: a temporary file in the same
-// directory, synced, given the old file's mode, then renamed over it.
-func writeFileAtomic(path string, data []byte) (err error) {
+// writeFileAtomic replaces the file at path with data, keeping the old file's mode.
+func writeFileAtomic(path string, data []byte) error {
 	info, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("rewrite %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("rewrite %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	_, err = tmp.Write(data)
 	if err == nil {
-		err = tmp.Chmod(info.Mode().Perm())
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = atomicfile.Write(path, data, info.Mode().Perm())
 	}
 	if err != nil {
 		return fmt.Errorf("rewrite %s: %w", path, err)

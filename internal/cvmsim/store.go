@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"fleet/internal/atomicfile"
 )
 
 // dataFormatVersion is the format_version of the data files this build reads and writes.
@@ -146,44 +147,13 @@ func (s *Server) save() error {
 	b, err := s.snapshot()
 	s.mu.Unlock()
 	if err == nil {
-		err = writeAtomic(s.cfg.DataPath, b)
+		err = atomicfile.Write(s.cfg.DataPath, b, 0o600)
 	}
 	if err != nil {
 		return fmt.Errorf("save simulator data %s: %w", s.cfg.DataPath, err)
 	}
 	s.savedVer = ver
 	return nil
-}
-
-// writeAtomic replaces path with data: a temporary file in the same directory, fsync,
-// rename, fsync of the directory.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing left to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Close writes the data file a last time. The simulator keeps answering afterwards, in memory
