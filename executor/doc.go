@@ -11,6 +11,12 @@
 //     is unknown. A pending call is resolved by a later apply with the same token and the same
 //     parameters, so nothing is ever bought twice and nothing bought is forgotten.
 //   - Resumed calls are resolved before any new call is sent.
+//   - A resumed call whose instance name carries its marker (planner.Plan.CallMarker) is
+//     looked up by that marker with DescribeInstances before it is sent again, because the API
+//     may have forgotten its client token: instances that really carry the marker are adopted
+//     (the batch is recorded done with them, Batch.Adopted) and nothing is sent; only when
+//     none is found is the call sent with its recorded token. A failed lookup leaves the call
+//     pending and unsent.
 //   - Groups fail independently.
 //   - Cancelling the context passed to Apply starts nothing new and stops retries. A call
 //     already journaled is let to finish (and its answer journaled) when the Client is

@@ -65,6 +65,7 @@ type Event struct {
 	InstanceIDs []string `json:"instance_ids,omitempty"`
 	Error       string   `json:"error,omitempty"`
 	Class       string   `json:"class,omitempty"`
+	Marker      string   `json:"marker,omitempty"` // call_adopted: the instance-name marker that found the instances
 }
 
 // Outcome statuses beyond the batch statuses of the state.
@@ -83,6 +84,7 @@ type Outcome struct {
 	InstanceIDs []string
 	Attempts    int
 	Err         error // why the call failed, stays pending, or was skipped
+	Adopted     bool  // done without sending: the instances were found by the call's name marker
 }
 
 // Result sums up an apply.
@@ -94,6 +96,7 @@ type Result struct {
 	Pending  int // calls whose outcome is unknown: the next apply resolves them
 	Skipped  int // calls not started
 	Bought   int // instance ids received
+	Adopted  int // instance ids found by the name marker of pending calls (not sent again)
 	Retries  int
 	Elapsed  time.Duration
 	// Interrupted reports that the context was cancelled before every call was started.
@@ -115,7 +118,8 @@ var ErrInterrupted = errors.New("apply interrupted before the call was started")
 var errGroupFailed = errors.New("skipped: an earlier call of the group failed")
 
 // Apply sends the calls of p: resumed calls first, then new purchases in plan order, each one
-// journaled before it is sent and after it is answered. It returns an error only when it
+// journaled before it is sent and after it is answered. A resumed call whose instance name
+// carries a marker is looked up by it first and adopted, not sent, when its instances exist. It returns an error only when it
 // cannot keep its promises (bad options, an invalid plan, a journal that cannot be written);
 // the fate of each call is in the Result. Cancelling ctx starts nothing new and stops retries.
 func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) {
@@ -134,7 +138,7 @@ func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	x := &applier{opts: opts, res: &Result{}, failedGroups: map[string]bool{}}
+	x := &applier{opts: opts, res: &Result{}, failedGroups: map[string]bool{}, prepared: map[seqKey]bool{}}
 	start := opts.Now()
 	var resumes, fresh []*planner.Call
 	for _, g := range p.Groups {
@@ -152,7 +156,12 @@ func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) 
 			}
 		}
 	}
-	err := x.phase(ctx, resumes)
+	resumes, err := x.adopt(ctx, p, resumes)
+	if err != nil {
+		x.skipAll(resumes, err)
+	} else {
+		err = x.phase(ctx, resumes)
+	}
 	if err == nil {
 		err = x.phase(ctx, fresh)
 	} else {
@@ -171,6 +180,7 @@ type applier struct {
 	opts         Options
 	res          *Result
 	failedGroups map[string]bool // groups with a failed call: their later calls are skipped
+	prepared     map[seqKey]bool // calls prepared so far: a seq is sent at most once an apply
 
 	mu sync.Mutex // serialises Events
 }
@@ -194,6 +204,7 @@ type job struct {
 	err     error
 	retries int
 	tries   int
+	unsure  bool // an earlier attempt of this apply failed in a way that may hide a purchase
 }
 
 // phase applies calls with at most Parallelism in flight. Pending records of calls started
@@ -299,8 +310,19 @@ func (x *applier) skipAll(calls []*planner.Call, err error) {
 	}
 }
 
+// seqKey names one batch of one group.
+type seqKey struct {
+	group string
+	seq   int
+}
+
 // prepare builds the pending record of c and its parameters in clear.
 func (x *applier) prepare(c *planner.Call) (*job, error) {
+	k := seqKey{c.Group, c.Seq}
+	if x.prepared[k] {
+		return nil, fmt.Errorf("call %s #%d: the plan holds seq %d of the group twice (the plan is corrupt)", c.Group, c.Seq, c.Seq)
+	}
+	x.prepared[k] = true
 	clear := make(map[string]string, len(c.Params))
 	for k, v := range c.Params {
 		if spec.SecretParams[k] {
@@ -369,6 +391,9 @@ func (x *applier) findBatch(group string, seq int) *state.Batch {
 // send makes the call through the Client. It runs in its own goroutine.
 func (x *applier) send(ctx context.Context, j *job, finished chan<- *job) {
 	obs := &observer{onRetry: func(attempt int, err error, delay time.Duration) {
+		if !answeredUnbought(err) {
+			j.unsure = true
+		}
 		err = redact(err, j.secrets())
 		j.retries++
 		e := Event{Type: EventCallRetried, Group: j.call.Group, Seq: j.call.Seq, ClientToken: j.call.ClientToken, GoodsNum: j.call.GoodsNum, Resume: j.call.Resume, Attempt: j.prior + attempt, DelayMS: delay.Milliseconds(), Error: err.Error(), Class: cvm.ClassOf(err).String()}
@@ -391,7 +416,7 @@ func (x *applier) answer(j *job) *job {
 		b.Error = nil
 		b.DealIDs = append([]string{}, j.res.DealIDs...)
 		b.InstanceIDs = append([]string{}, j.res.AllInstanceIDs()...)
-	case Definitive(j.err):
+	case Definitive(j.err) && !j.mayHaveBought():
 		b.Status = state.StatusFailed
 		b.Error = batchError(j.err)
 		if !j.call.Resume {
@@ -493,6 +518,26 @@ func Definitive(err error) bool {
 		return true
 	}
 	return false
+}
+
+// mayHaveBought reports whether the call may have bought although its last attempt was
+// refused: an earlier attempt of this apply failed in a way that may hide a purchase, or the
+// call is resumed and the refusal is of its credentials, which the API checks before it looks
+// the client token up. Such a call stays pending; the next apply resolves it by its marker
+// or its token.
+func (j *job) mayHaveBought() bool {
+	return j.unsure || j.call.Resume && cvm.ClassOf(j.err) == cvm.ClassAuth
+}
+
+// answeredUnbought reports whether a failed attempt was answered by the API with an error
+// code (busy, rate limit, timestamp...), which shows that it bought nothing. A transport
+// error, an answer that could not be read or an internal error of the API may hide one.
+func answeredUnbought(err error) bool {
+	var e *cvm.Error
+	if !errors.As(err, &e) || e.Name == "" && e.Code == 0 {
+		return false
+	}
+	return e.HTTPStatus < 500 && !strings.HasPrefix(e.Name, "InternalError")
 }
 
 func batchError(err error) *state.BatchError {

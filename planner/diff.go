@@ -43,8 +43,15 @@ func ConfigText(params map[string]string) string {
 
 // ConfigDiff returns the unified diff of the configuration a group's instances were bought
 // with (bought, as recorded in the state) against the desired one, or "" when they are
-// equal. Secrets are compared and shown masked.
+// equal. Secrets are compared and shown masked. The marker of the bought instance name
+// (see MarkName) is no change of configuration and is left out.
 func ConfigDiff(group string, bought, desired map[string]string) string {
+	if name, ok := bought[paramName]; ok {
+		if un := unmarkedName(name, desired[paramName]); un != name {
+			bought = copyMap(bought)
+			bought[paramName] = un
+		}
+	}
 	if sameConfig(bought, desired) {
 		return ""
 	}
@@ -185,4 +192,12 @@ func hunkRange(start, n int) string {
 		return fmt.Sprintf("%d", start)
 	}
 	return fmt.Sprintf("%d,%d", start, n)
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

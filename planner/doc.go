@@ -11,6 +11,9 @@
 //     (and token) is never reused.
 //   - A client token is a pure function of fleet, region, project, group, seq and the call's
 //     parameters (secrets masked): at most 64 characters of [a-z0-9-].
+//   - Every new call names its instances after the group's instance_name followed by the
+//     call's marker (Marker, MarkName), within 60 characters; the marker is a pure function of
+//     the call, is part of its parameters and so of its token, and is no configuration change.
 //   - No secret reaches a plan, a config diff or a plan file: parameters named in
 //     spec.SecretParams appear only as spec.HashSecret of their value, and variable values
 //     only by hash.

@@ -37,6 +37,7 @@ type GroupPlan struct {
 	Purchase   int    // desired - current - pending, at least 0
 	ConfigDiff string // unified diff of the bought configuration against the desired one; "" if none
 	Calls      []*Call
+	PriceFen   *int64 // price of the group's calls for the whole period, set when the price was asked for
 }
 
 // Call is one RunInstances call of the plan.

@@ -10,6 +10,12 @@
 //   - It is a pure function of its arguments: the same files and inputs give the same fleet
 //     and the same diagnostics in the same order, whatever the order in which the files were
 //     parsed in parallel.
+//   - Its peak memory does not grow with the syntax trees of all files: group blocks are
+//     parsed after everything they may depend on (fleet block, variables, locals, defaults),
+//     in pieces of whole blocks of some tens of kilobytes, at most GOMAXPROCS pieces at a
+//     time, each evaluated as soon as it is parsed and its tree then dropped. The result is
+//     the same as parsing every file whole first, which Load falls back to when a file's text
+//     cannot be cut that way or a piece does not parse.
 //   - It never panics and always returns a Fleet. Input that would make a parser recurse too
 //     deeply, or that is not UTF-8 text, is refused with a syntax diagnostic before parsing.
 //   - A group is purchasable (Group.Valid) only if nothing it is made of has an error: its own

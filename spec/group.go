@@ -316,8 +316,20 @@ type blockResult struct {
 	label  hcl.Range       // the block's label
 }
 
-// buildGroups builds every group, several blocks at a time, then checks them.
-func (l *loader) buildGroups() {
+// groupBlockChecked evaluates one group block into its groups and applies the rules to
+// each of them.
+func (l *loader) groupBlockChecked(b *hcl.Block) blockResult {
+	r := l.groupBlock(b)
+	// The rules are pure functions of a group, so they run in the caller's worker too.
+	for _, g := range r.groups {
+		g.Diags = append(g.Diags, checkGroup(l.fleet.Region, g)...)
+	}
+	return r
+}
+
+// evalGroupBlocks evaluates the collected group blocks, several at a time, and returns
+// their results in the order of l.groupBlocks.
+func (l *loader) evalGroupBlocks() []blockResult {
 	results := make([]blockResult, len(l.groupBlocks))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -331,19 +343,20 @@ func (l *loader) buildGroups() {
 				if i >= len(results) {
 					return
 				}
-				r := l.groupBlock(l.groupBlocks[i])
-				// The rules are pure functions of a group, so they run here in parallel too.
-				for _, g := range r.groups {
-					g.Diags = append(g.Diags, checkGroup(l.fleet.Region, g)...)
-				}
-				results[i] = r
+				results[i] = l.groupBlockChecked(l.groupBlocks[i])
 			}
 		}()
 	}
 	wg.Wait()
+	return results
+}
 
+// addGroups adds the groups of every block result, in the order given, to the fleet: a
+// group whose name an earlier one has is reported and dropped. Then it sorts the groups and
+// applies the rules that span groups.
+func (l *loader) addGroups(results []blockResult) {
 	f := l.fleet
-	byName := make(map[string]*Group, len(l.groupBlocks))
+	byName := make(map[string]*Group, len(results))
 	for _, r := range results {
 		l.diags = append(l.diags, r.diags...)
 		for _, g := range r.groups {

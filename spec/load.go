@@ -72,24 +72,91 @@ type loader struct {
 // "_"), so that every name can be shown, logged and used as an instance name unchanged; a
 // key outside that set is reported with code group-name and yields no group.
 func Load(files []File, in Inputs) (*Fleet, hcl.Diagnostics) {
-	l := &loader{in: in, fleet: &Fleet{}}
-	l.brokenFiles = map[string]*hcl.Diagnostic{}
-	for i, f := range parseFiles(files) {
+	var later []int
+	pieces := make([][]piece, len(files))
+	for i, f := range files {
+		if ps, ok := streamable(f); ok {
+			later = append(later, i)
+			pieces[i] = ps
+		}
+	}
+	l, ok := load(files, in, later, pieces)
+	if !ok {
+		// A piece guessed to hold only groups holds more, or a piece cannot be parsed: what
+		// it declares may matter to every group, so every file is parsed whole before any
+		// group is evaluated.
+		l, _ = load(files, in, nil, nil)
+	}
+	l.finish(files)
+	return l.fleet, l.fleet.Diags
+}
+
+// load parses and evaluates the files. Of the files at the indices in later (see
+// streamable), cut into the pieces given by file index, the pieces that hold anything but
+// group blocks are parsed first, with the other files; their pieces of group blocks are
+// parsed last, each together with the evaluation of its groups, so that their syntax trees
+// are not all alive at once. load reports false when a piece turns out to hold what it was
+// not guessed to hold, or has a syntax error.
+func load(files []File, in Inputs, later []int, pieces [][]piece) (*loader, bool) {
+	l := &loader{in: in, fleet: &Fleet{}, brokenFiles: map[string]*hcl.Diagnostic{}}
+	isLater := make([]bool, len(files))
+	for _, i := range later {
+		isLater[i] = true
+	}
+	// The files and pieces parsed first, in file order.
+	var units []parseUnit
+	for i := range files {
+		if !isLater[i] {
+			units = append(units, parseUnit{file: i, whole: true})
+			continue
+		}
+		for _, p := range pieces[i] {
+			if !p.groups {
+				units = append(units, parseUnit{file: i, piece: p})
+			}
+		}
+	}
+	nblocks := make([]int, len(files)) // the group blocks collected from each file parsed first
+	for k, f := range parseUnits(files, units) {
+		u := units[k]
+		if !u.whole && (f.diags.HasErrors() || !onlyBlocks(f.body, false)) {
+			return nil, false
+		}
 		l.diags = append(l.diags, f.diags...)
 		if f.diags.HasErrors() {
 			l.syntaxErrors = true
-			l.brokenFiles[files[i].Name] = firstError(f.diags)
+			l.brokenFiles[files[u.file].Name] = firstError(f.diags)
 		}
+		before := len(l.groupBlocks)
 		l.collect(f.body, f.diags.HasErrors())
+		nblocks[u.file] += len(l.groupBlocks) - before
 	}
 	l.variables()
 	l.evalLocals()
 	l.buildContext()
 	l.fleetBlock(files)
 	l.evalDefaults()
-	l.buildGroups()
-	l.finish(files)
-	return l.fleet, l.fleet.Diags
+	early := l.evalGroupBlocks()
+	l.groupBlocks = nil // their trees are no longer needed
+	var streamed []fileGroups
+	if len(later) > 0 {
+		var ok bool
+		if streamed, ok = l.streamGroups(files, later, pieces); !ok {
+			return nil, false
+		}
+	}
+	results := make([]blockResult, 0, len(early))
+	for i := range files {
+		if isLater[i] {
+			l.diags = append(l.diags, streamed[i].diags...)
+			results = append(results, streamed[i].blocks...)
+			continue
+		}
+		results = append(results, early[:nblocks[i]]...)
+		early = early[nblocks[i]:]
+	}
+	l.addGroups(results)
+	return l, true
 }
 
 // collect sorts the blocks of one file body by type.

@@ -19,22 +19,38 @@ type parsedFile struct {
 	diags hcl.Diagnostics
 }
 
-// parseFiles parses every file, in parallel when there are several, and returns them in the
-// order given.
-func parseFiles(files []File) []parsedFile {
-	out := make([]parsedFile, len(files))
-	if len(files) == 1 {
-		out[0] = parseFile(files[0])
+// parseUnit is a file to parse whole, or a piece of one.
+type parseUnit struct {
+	file  int // index in the files
+	whole bool
+	piece piece // when not whole
+}
+
+// parseUnits parses the units, in parallel when there are several, at most GOMAXPROCS at a
+// time, and returns them in the order given.
+func parseUnits(files []File, units []parseUnit) []parsedFile {
+	out := make([]parsedFile, len(units))
+	parse := func(k int) {
+		u := units[k]
+		if u.whole {
+			out[k] = parseFile(files[u.file])
+			return
+		}
+		body, diags := parsePiece(files[u.file], u.piece)
+		out[k] = parsedFile{body: body, diags: diags}
+	}
+	if len(units) == 1 {
+		parse(0)
 		return out
 	}
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i, f := range files {
+	for k := range units {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			out[i] = parseFile(f)
+			parse(k)
 			<-sem
 		}()
 	}

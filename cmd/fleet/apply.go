@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"fleet/executor"
+	"fleet/internal/cvm"
 	"fleet/internal/diagview"
 	"fleet/internal/state"
 	"fleet/planner"
@@ -33,6 +34,7 @@ type applyFlags struct {
 	json        bool
 	wait        bool
 	waitTimeout time.Duration
+	maxCost     string
 }
 
 func init() {
@@ -45,7 +47,12 @@ func init() {
 approved, buys the instances in grouped RunInstances calls. Every call is written to the
 journal beside the state before it is sent, and its answer as soon as it arrives, so an apply
 that is killed, interrupted or loses an answer never buys twice: run it again and it resolves
-the calls left pending with their recorded client tokens first.
+the calls left pending with their recorded client tokens first. A pending call whose
+instance name carries a marker is looked up by it before it is sent again: instances found
+are adopted and nothing is bought, since the API may have forgotten the token by then.
+
+With --max-cost AMOUNT (yuan) apply asks InquiryInstancePrice first and buys nothing, exiting
+1, when the plan costs more.
 
 With PLANFILE (saved by "fleet plan --out") it applies exactly that plan, after checking that
 neither the state, nor a spec file, nor a variable changed since; sensitive variables must be
@@ -89,6 +96,7 @@ refused call, 4 when some call's outcome is unknown (run apply again to reconcil
 		fl.BoolVar(&f.json, "json", false, "print one JSON event per line")
 		fl.BoolVar(&f.wait, "wait", false, "after buying, poll until the new instances run")
 		fl.DurationVar(&f.waitTimeout, "wait-timeout", 15*time.Minute, "how long --wait polls at most")
+		fl.StringVar(&f.maxCost, "max-cost", "", "ask the price first and buy nothing when the plan costs more than AMOUNT yuan")
 		return cmd
 	})
 }
@@ -103,6 +111,10 @@ type applyInput struct {
 }
 
 func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, out, errOut io.Writer, args []string) error {
+	maxCost, err := parseMaxCost(f.maxCost)
+	if err != nil {
+		return err
+	}
 	cfg, err := cloudConfig()
 	if err != nil {
 		return err
@@ -146,6 +158,15 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		}
 		plan = planner.Compute(fleet, st)
 	}
+	var client *cvm.Client
+	if maxCost != nil && plan.Applyable() && plan.HasChanges() {
+		if client, err = newCloudClient(cfg, plan.Region); err != nil {
+			return err
+		}
+		if err := pricePlan(ctx, priceClient(client, f.rate), plan); err != nil {
+			return err
+		}
+	}
 	if err := view.Plan(plan); err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
@@ -154,6 +175,9 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	}
 	if !plan.HasChanges() {
 		return nil
+	}
+	if err := checkMaxCost(plan, maxCost); err != nil {
+		return err
 	}
 	if ai.saved == nil && !f.autoApprove {
 		if !applyIsTerminal(stdin) {
@@ -168,9 +192,10 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		}
 	}
 
-	client, err := newCloudClient(cfg, plan.Region)
-	if err != nil {
-		return err
+	if client == nil {
+		if client, err = newCloudClient(cfg, plan.Region); err != nil {
+			return err
+		}
 	}
 	if st == nil {
 		st = state.New(plan.Fleet, plan.Region)
@@ -203,13 +228,17 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		if res != nil {
 			view.Summary(res)
 		}
-		return fmt.Errorf("%w (the journal %s still holds every record of this apply)", err, state.JournalPath(statePath))
+		err = fmt.Errorf("%w (the journal %s still holds every record of this apply)", err, state.JournalPath(statePath))
+		if res != nil && res.Unknown() {
+			return &exitCode{code: exitUnknown, err: err}
+		}
+		return err
 	}
 	view.Saved(statePath, st.Serial)
 	if res != nil {
 		view.Summary(res)
 	}
-	if f.wait && res != nil && res.Bought > 0 && ctx.Err() == nil {
+	if f.wait && res != nil && res.Bought+res.Adopted > 0 && ctx.Err() == nil {
 		counts, werr := applyWait(ctx, retrying, st, res, f.waitTimeout, time.Now)
 		if err := state.Write(statePath, st); err != nil && werr == nil {
 			werr = err

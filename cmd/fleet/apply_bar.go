@@ -72,7 +72,7 @@ func (v *barApplyView) Event(e executor.Event) {
 	case executor.EventCallDone:
 		v.done++
 		_ = v.bar.Add(len(e.InstanceIDs))
-	case executor.EventCallFailed, executor.EventCallPending:
+	case executor.EventCallFailed, executor.EventCallPending, executor.EventCallAdopted:
 		v.done++
 		_ = v.bar.Clear()
 		fmt.Fprintln(v.out, applyEventLine(e))

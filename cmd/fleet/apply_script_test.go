@@ -23,7 +23,7 @@ import (
 // The script commands of the apply scripts:
 //
 //	sim-start [--busy-rate R] [--drop-rate R] [--latency D] [--seed N] [--data FILE] [--quota N]
-//	    [--create-delay D]
+//	    [--create-delay D] [--token-ttl D] [--fail-rate R]
 //	    starts a simulator on 127.0.0.1 and points FLEET_ENDPOINT and the credentials at it
 //	sim-stop
 //	sim-count N           the simulator sold exactly N instances
@@ -95,10 +95,12 @@ func cmdSimStart(ts *testscript.TestScript, neg bool, args []string) {
 	data := fs.String("data", "", "")
 	quota := fs.Int("quota", 0, "")
 	createDelay := fs.Duration("create-delay", 0, "")
+	tokenTTL := fs.Duration("token-ttl", 0, "")
+	failRate := fs.Float64("fail-rate", 0, "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("sim-start: %v", err)
 	}
-	cfg := cvmsim.Config{BusyRate: *busy, DropRate: *drop, Latency: *latency, Seed: *seed, Quota: *quota, CreateDelay: *createDelay}
+	cfg := cvmsim.Config{BusyRate: *busy, DropRate: *drop, Latency: *latency, Seed: *seed, Quota: *quota, CreateDelay: *createDelay, TokenTTL: *tokenTTL, FailRate: *failRate}
 	if *data != "" {
 		cfg.DataPath = ts.MkAbs(*data)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -113,6 +115,9 @@ func (v *lineApplyView) Waited(c waitCounts) { applyWaited(v.out, c) }
 // applyWaited writes the outcome of --wait.
 func applyWaited(out io.Writer, c waitCounts) {
 	fmt.Fprintf(out, "Instances: %d running, %d failed to be created, %d still creating.\n", c.Running, c.Failed, c.Creating)
+	for _, group := range slices.Sorted(maps.Keys(c.FailedIDs)) {
+		fmt.Fprintf(out, "  %s: creation failed: %s\n", group, strings.Join(c.FailedIDs[group], ", "))
+	}
 }
 
 // applyEventLine is the line of a finished call, or "" for an event that is not one.
@@ -124,6 +129,8 @@ func applyEventLine(e executor.Event) string {
 	switch e.Type {
 	case executor.EventCallDone:
 		return fmt.Sprintf("done     %s: %d of %d instances (%s) in %s", call, len(e.InstanceIDs), e.GoodsNum, applyShortIDs(e.InstanceIDs), countNoun(e.Attempt, "attempt"))
+	case executor.EventCallAdopted:
+		return fmt.Sprintf("adopted  %s: %d of %d instances (%s) found by their name marker %s; nothing was bought again", call, len(e.InstanceIDs), e.GoodsNum, applyShortIDs(e.InstanceIDs), e.Marker)
 	case executor.EventCallFailed:
 		return fmt.Sprintf("failed   %s: %s", call, e.Error)
 	case executor.EventCallPending:
@@ -157,6 +164,9 @@ func applySummary(out io.Writer, r *executor.Result) {
 	}
 	fmt.Fprintf(out, "%s: bought %d instances in %s; %s, %d failed, %d unknown, %d skipped; %s.\n",
 		head, r.Bought, countNoun(r.Calls, "call"), applyRetries(r.Retries), r.Failed, r.Pending, r.Skipped, applyElapsed(r.Elapsed))
+	if r.Adopted > 0 {
+		fmt.Fprintf(out, "Adopted %s of pending calls found by their name markers; none was bought again.\n", countNoun(r.Adopted, "instance"))
+	}
 	if r.Pending > 0 {
 		fmt.Fprintln(out, "Run fleet apply again: it resolves the pending calls with their recorded client tokens, never buying twice.")
 	}

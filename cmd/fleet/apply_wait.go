@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"fleet/executor"
-	"fleet/internal/cvm"
 	"fleet/internal/state"
 )
 
@@ -15,6 +14,8 @@ type waitCounts struct {
 	Running  int `json:"running"`
 	Failed   int `json:"failed"`
 	Creating int `json:"creating"`
+	// FailedIDs are the instances whose creation failed, by group.
+	FailedIDs map[string][]string `json:"failed_ids,omitempty"`
 }
 
 // applyWait polls DescribeInstances until every instance bought by res is running or has
@@ -39,15 +40,15 @@ func applyWait(ctx context.Context, c executor.Client, st *state.State, res *exe
 	delay := time.Second
 	var counts waitCounts
 	for {
-		list, err := c.DescribeInstances(ctx, cvm.DescribeFilter{InstanceIDs: ids})
+		found, err := executor.DescribeByID(ctx, c, ids) // at most 100 ids a request
 		if err != nil {
 			return counts, fmt.Errorf("wait for instances: %w", err)
 		}
 		at := now().UTC()
 		seen := map[string]int{}
-		for _, in := range list {
-			if _, ok := owner[in.ID]; ok {
-				seen[in.ID] = in.Status
+		for id, in := range found {
+			if _, ok := owner[id]; ok {
+				seen[id] = in.Status
 			}
 		}
 		counts = waitCounts{}
@@ -65,6 +66,10 @@ func applyWait(ctx context.Context, c executor.Client, st *state.State, res *exe
 				counts.Running++
 			case ok && status == state.InstanceFailed:
 				counts.Failed++
+				if counts.FailedIDs == nil {
+					counts.FailedIDs = map[string][]string{}
+				}
+				counts.FailedIDs[owner[id]] = append(counts.FailedIDs[owner[id]], id)
 			default:
 				counts.Creating++
 			}

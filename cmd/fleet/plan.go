@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"fleet/internal/cvm"
 	"fleet/internal/planview"
 	"fleet/internal/state"
 	"fleet/planner"
@@ -27,8 +29,20 @@ func init() {
 would buy: every group, every RunInstances call with its client token, every diagnostic, and
 a summary. It buys nothing and writes nothing but the --out file.
 
-Exit status: 1 when the plan cannot be applied (the spec has errors); otherwise 0, or with
---detailed-exitcode 0 when there is nothing to buy and 2 when there is.`,
+--refresh first reads the status of every recorded instance with DescribeInstances, shows what
+changed and plans on the refreshed statuses, without writing the state ("fleet refresh" writes
+them). --price asks InquiryInstancePrice the price of each distinct call configuration and
+shows the cost per group and in total, in yuan, for the whole prepaid period; --max-cost
+AMOUNT implies it. Both need the credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY
+and optionally TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
+
+A pending call whose instance name carries a marker shows as "adopt or resume": apply looks
+its instances up by the marker first and adopts them, or sends the call again when it finds
+none.
+
+Exit status: 1 when the plan cannot be applied (the spec has errors) or costs more than
+--max-cost; otherwise 0, or with --detailed-exitcode 0 when there is nothing to buy and 2
+when there is.`,
 			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if o.json {
@@ -42,7 +56,11 @@ Exit status: 1 when the plan cannot be applied (the spec has errors); otherwise 
 				default:
 					return fmt.Errorf("invalid --format %q: want human, json, markdown or github", o.format)
 				}
-				return runPlan(g, cmd.OutOrStdout(), specDir(args), o)
+				ctx := cmd.Context()
+				if ctx == nil {
+					ctx = context.Background()
+				}
+				return runPlan(ctx, g, cmd.OutOrStdout(), cmd.ErrOrStderr(), specDir(args), o)
 			},
 		}
 		fl := cmd.Flags()
@@ -50,6 +68,9 @@ Exit status: 1 when the plan cannot be applied (the spec has errors); otherwise 
 		fl.BoolVar(&o.json, "json", false, "print the plan as a JSON document (same as --format json)")
 		fl.StringVar(&o.format, "format", "human", "output format: human, json, markdown or github")
 		fl.BoolVar(&o.detailedExit, "detailed-exitcode", false, "exit 0 when there is nothing to buy, 2 when there is")
+		fl.BoolVar(&o.price, "price", false, "ask InquiryInstancePrice the price of every call (needs credentials)")
+		fl.StringVar(&o.maxCost, "max-cost", "", "fail when the plan costs more than AMOUNT yuan (implies --price)")
+		fl.BoolVar(&o.refresh, "refresh", false, "read the instance statuses from DescribeInstances first, without writing the state (needs credentials)")
 		return cmd
 	})
 }
@@ -60,9 +81,24 @@ type planOptions struct {
 	json         bool
 	format       string
 	detailedExit bool
+	price        bool
+	maxCost      string
+	refresh      bool
 }
 
-func runPlan(g *globals, out io.Writer, dir string, o planOptions) error {
+func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string, o planOptions) error {
+	maxCost, err := parseMaxCost(o.maxCost)
+	if err != nil {
+		return err
+	}
+	var cloud *cvm.Config
+	if o.price || maxCost != nil || o.refresh {
+		cfg, err := cloudConfig()
+		if err != nil {
+			return err
+		}
+		cloud = &cfg
+	}
 	files, err := readSpecDir(dir)
 	if err != nil {
 		return err
@@ -80,7 +116,27 @@ func runPlan(g *globals, out io.Writer, dir string, o planOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.refresh && st != nil {
+		// What the refresh prints goes before the plan; with a machine-readable plan on
+		// stdout, it goes to stderr.
+		w := out
+		if o.format != "human" {
+			w = errOut
+		}
+		if err := planRefresh(ctx, *cloud, st, w); err != nil {
+			return err
+		}
+	}
 	p := planner.Compute(f, st)
+	if (o.price || maxCost != nil) && p.Applyable() {
+		client, err := newCloudClient(*cloud, p.Region)
+		if err != nil {
+			return err
+		}
+		if err := pricePlan(ctx, priceClient(client, defaultRate), p); err != nil {
+			return err
+		}
+	}
 
 	// A large fleet prints a line or more per group: buffer them. Colour is decided on the
 	// real output.
@@ -96,6 +152,9 @@ func runPlan(g *globals, out io.Writer, dir string, o planOptions) error {
 		if err := planview.AppendStepSummary(path, p); err != nil {
 			return err
 		}
+	}
+	if err := checkMaxCost(p, maxCost); err != nil {
+		return err
 	}
 	if !p.Applyable() {
 		if o.out != "" {

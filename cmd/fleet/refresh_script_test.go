@@ -6,12 +6,14 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"fleet/internal/state"
+	"fleet/planner"
 )
 
 // The script commands of the refresh and import scripts:
 //
 //	sim-ids PREFIX [NAME]       sets PREFIX0, PREFIX1, ... to the ids of the instances the
-//	                            simulator sold (named NAME, when given), in order of purchase
+//	                            simulator sold (named NAME, or NAME and a marker, when given),
+//	                            in order of purchase
 //	sim-set-status ID STATUS    sets an instance's status in the simulator, e.g. 5 (returned)
 //	state-status PATH ID STATUS the state (journal replayed) records the instance with STATUS;
 //	                            with !, it does not record the instance at all
@@ -27,7 +29,7 @@ func cmdSimIDs(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	n := 0
 	for _, in := range simOf(ts).sim.Instances() {
-		if len(args) == 2 && in.Name != args[1] {
+		if base, _, marked := planner.SplitMarker(in.Name); len(args) == 2 && in.Name != args[1] && !(marked && base == args[1]) {
 			continue
 		}
 		ts.Setenv(args[0]+strconv.Itoa(n), in.ID)

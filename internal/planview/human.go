@@ -33,7 +33,7 @@ func Human(w io.Writer, p *planner.Plan, sources map[string][]byte, color bool) 
 	}
 	b.WriteString(".\n\n")
 	for _, g := range p.Groups {
-		h.group(b, g)
+		h.group(b, p, g)
 	}
 	if len(p.Groups) == 0 {
 		b.WriteString("The spec has no groups.\n")
@@ -108,22 +108,30 @@ func actionColor(a planner.Action) colorKind {
 }
 
 // group writes one group's block.
-func (h *human) group(b *strings.Builder, g *planner.GroupPlan) {
+func (h *human) group(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
 	b.WriteString(h.paint(symbol(g.Action), actionColor(g.Action)))
 	b.WriteString(" ")
 	b.WriteString(h.paint(g.Name, colorBold))
 	b.WriteString(": ")
-	b.WriteString(what(g))
+	b.WriteString(what(p, g))
 	b.WriteString(" (")
 	b.WriteString(counts(g))
-	b.WriteString(")\n")
+	b.WriteString(")")
+	if g.PriceFen != nil && len(g.Calls) > 0 {
+		b.WriteString(", " + yuan(*g.PriceFen) + " CNY")
+	}
+	b.WriteString("\n")
 	for _, c := range g.Calls {
 		fmt.Fprintf(b, "    call %d: %s, token %s", c.Seq, count(c.GoodsNum, "instance"), c.ClientToken)
 		if ip := c.Params["privateIpAddresses.0"]; ip != "" {
 			fmt.Fprintf(b, ", private IP %s", ip)
 		}
 		if c.Resume {
-			b.WriteString(", resumed as recorded")
+			if m := p.CallMarker(callOf(c, g)); m != "" {
+				b.WriteString(", adopted if instances named " + m + " exist, else resumed as recorded")
+			} else {
+				b.WriteString(", resumed as recorded")
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -149,12 +157,12 @@ func (h *human) group(b *strings.Builder, g *planner.GroupPlan) {
 }
 
 // what says in a few words what the plan does with a group.
-func what(g *planner.GroupPlan) string {
+func what(p *planner.Plan, g *planner.GroupPlan) string {
 	switch g.Action {
 	case planner.ActionPurchase:
 		return "buy " + count(g.Purchase, "instance")
 	case planner.ActionResume:
-		s := "resume " + count(g.Pending, "pending instance")
+		s := actionLabel(p, g) + " " + count(g.Pending, "pending instance")
 		if g.Purchase > 0 {
 			s += ", then buy " + thousands(int64(g.Purchase)) + " more"
 		}
@@ -186,4 +194,28 @@ func counts(g *planner.GroupPlan) string {
 		s += ", pending " + thousands(int64(g.Pending))
 	}
 	return s
+}
+
+// AdoptOrResumeLabel is how the human and Markdown renderings name the action of a group
+// whose pending calls carry an instance-name marker: apply adopts the instances it finds by
+// the marker, or resumes the calls when it finds none. The JSON document keeps the action
+// "resume" and sets adopt_or_resume.
+const AdoptOrResumeLabel = "adopt or resume"
+
+// actionLabel names the action of g for people.
+func actionLabel(p *planner.Plan, g *planner.GroupPlan) string {
+	if g.Action == planner.ActionResume && p.AdoptOrResume(g) {
+		return AdoptOrResumeLabel
+	}
+	return string(g.Action)
+}
+
+// callOf returns c with its group set, for the plan's marker check.
+func callOf(c *planner.Call, g *planner.GroupPlan) *planner.Call {
+	if c.Group != "" {
+		return c
+	}
+	cc := *c
+	cc.Group = g.Name
+	return &cc
 }

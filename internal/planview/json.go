@@ -39,6 +39,12 @@ type Group struct {
 	Purchase   int    `json:"purchase"`
 	ConfigDiff string `json:"config_diff"`
 	Calls      []Call `json:"calls"`
+	// AdoptOrResume is set for a resumed group whose pending calls carry an instance-name
+	// marker: apply adopts the instances the marker finds, or resumes the calls.
+	AdoptOrResume bool `json:"adopt_or_resume"`
+	// PriceFen is the price of the group's calls in fen for the whole prepaid period; null
+	// unless a price was asked for.
+	PriceFen *int64 `json:"price_fen"`
 }
 
 // Call is one RunInstances call; Params are the action parameters as sent, secrets hashed.
@@ -47,6 +53,8 @@ type Call struct {
 	ClientToken string            `json:"client_token"`
 	GoodsNum    int               `json:"goods_num"`
 	Params      map[string]string `json:"params"`
+	Resume      bool              `json:"resume,omitempty"`
+	Marker      string            `json:"marker,omitempty"` // the instance-name marker apply looks up first
 }
 
 // Summary totals the plan; PriceFen is null unless a price was asked for.
@@ -84,13 +92,21 @@ func NewDocument(p *planner.Plan) Document {
 			Purchase:   g.Purchase,
 			ConfigDiff: g.ConfigDiff,
 			Calls:      make([]Call, 0, len(g.Calls)),
+			PriceFen:   g.PriceFen,
+		}
+		if g.Action == planner.ActionResume {
+			jg.AdoptOrResume = p.AdoptOrResume(g)
 		}
 		for _, c := range g.Calls {
 			params := c.Params
 			if params == nil {
 				params = map[string]string{}
 			}
-			jg.Calls = append(jg.Calls, Call{Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Params: params})
+			jc := Call{Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Params: params, Resume: c.Resume}
+			if c.Resume {
+				jc.Marker = p.CallMarker(callOf(c, g))
+			}
+			jg.Calls = append(jg.Calls, jc)
 		}
 		doc.Groups = append(doc.Groups, jg)
 	}

@@ -112,8 +112,14 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 		diagBudget = left // what the table leaves is taken off below
 	}
 
-	b.WriteString("| | group | action | desired | current | purchase | calls |\n")
-	b.WriteString("| :-: | --- | --- | ---: | ---: | ---: | ---: |\n")
+	priced := p.Summary.PriceFen != nil
+	if priced {
+		b.WriteString("| | group | action | desired | current | purchase | calls | price (CNY) |\n")
+		b.WriteString("| :-: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	} else {
+		b.WriteString("| | group | action | desired | current | purchase | calls |\n")
+		b.WriteString("| :-: | --- | --- | ---: | ---: | ---: | ---: |\n")
+	}
 	tableStart := b.Len()
 	var unchanged, cut int // rows collapsed, rows cut for the budget
 	cutBy := map[planner.Action]int{}
@@ -122,7 +128,7 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 			unchanged++
 			continue
 		}
-		row := tableRow(g)
+		row := tableRow(p, g)
 		if tableBudget >= 0 && b.Len()-tableStart+len(row) > tableBudget {
 			cut++
 			cutBy[g.Action]++
@@ -134,7 +140,7 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 		}
 	}
 	if unchanged > 0 {
-		fmt.Fprintf(&b, "| | *%s without changes* | none | | | | |\n", count(unchanged, "group"))
+		fmt.Fprintf(&b, "| | *%s without changes* | none | | | | |%s\n", count(unchanged, "group"), extraCell(priced))
 		notes = append(notes, "the rows of unchanged groups")
 	}
 	if cut > 0 {
@@ -144,7 +150,7 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 				parts = append(parts, fmt.Sprintf("%s %s", thousands(int64(n)), a))
 			}
 		}
-		fmt.Fprintf(&b, "| | *%s: %s* | | | | | |\n", more(cut, "group"), strings.Join(parts, ", "))
+		fmt.Fprintf(&b, "| | *%s: %s* | | | | | |%s\n", more(cut, "group"), strings.Join(parts, ", "), extraCell(priced))
 		notes = append(notes, "the rows of "+count(cut, "group"))
 	}
 	if diagBudget >= 0 {
@@ -183,7 +189,7 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 				b.WriteString("\n#### Details\n")
 				first = false
 			}
-			writeDetails(&b, g)
+			writeDetails(&b, p, g)
 			if over(&b) {
 				return "", false
 			}
@@ -250,13 +256,28 @@ func hasDetails(p *planner.Plan) bool {
 	return false
 }
 
-func tableRow(g *planner.GroupPlan) string {
+func tableRow(p *planner.Plan, g *planner.GroupPlan) string {
 	sym := symbol(g.Action)
 	if sym != " " {
 		sym = "`" + sym + "`"
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |\n", sym, mdCode(clip(g.Name, maxNameBytes)), g.Action,
-		thousands(int64(g.Desired)), thousands(int64(g.Current)), thousands(int64(g.Purchase)), thousands(int64(len(g.Calls))))
+	price := ""
+	if p.Summary.PriceFen != nil {
+		price = " |"
+		if g.PriceFen != nil {
+			price = " " + yuan(*g.PriceFen) + " |"
+		}
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |%s\n", sym, mdCode(clip(g.Name, maxNameBytes)), actionLabel(p, g),
+		thousands(int64(g.Desired)), thousands(int64(g.Current)), thousands(int64(g.Purchase)), thousands(int64(len(g.Calls))), price)
+}
+
+// extraCell is the empty price cell of a table row when the table has a price column.
+func extraCell(priced bool) string {
+	if priced {
+		return " |"
+	}
+	return ""
 }
 
 func diagItem(d *hcl.Diagnostic) string {
@@ -281,8 +302,8 @@ func diagItem(d *hcl.Diagnostic) string {
 	return b.String()
 }
 
-func writeDetails(b *strings.Builder, g *planner.GroupPlan) {
-	fmt.Fprintf(b, "\n<details><summary><code>%s</code>: %s</summary>\n\n", html.EscapeString(clip(g.Name, maxNameBytes)), html.EscapeString(what(g)))
+func writeDetails(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
+	fmt.Fprintf(b, "\n<details><summary><code>%s</code>: %s</summary>\n\n", html.EscapeString(clip(g.Name, maxNameBytes)), html.EscapeString(what(p, g)))
 	if len(g.Calls) > 0 {
 		b.WriteString("| call | instances | client token | private IP |\n| ---: | ---: | --- | --- |\n")
 		for _, c := range g.Calls {

@@ -239,7 +239,7 @@ func TestJSONShape(t *testing.T) {
 	}{
 		{"document", keys(doc), []string{"applyable", "diagnostics", "fleet", "format_version", "groups", "region", "state", "summary", "valid"}},
 		{"state", keys(doc["state"].(map[string]any)), []string{"lineage", "serial"}},
-		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "calls", "config_diff", "current", "desired", "name", "purchase"}},
+		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "adopt_or_resume", "calls", "config_diff", "current", "desired", "name", "price_fen", "purchase"}},
 		{"call", keys(doc["groups"].([]any)[0].(map[string]any)["calls"].([]any)[0].(map[string]any)), []string{"client_token", "goods_num", "params", "seq"}},
 		{"summary", keys(doc["summary"].(map[string]any)), []string{"calls", "instance_months", "price_fen", "purchase"}},
 	}

@@ -10,6 +10,9 @@
 //   - The file at the state's path is always a whole state, the old one or the new one:
 //     Write replaces it by rename after the new bytes are durable, and keeps the previous
 //     version as PATH.backup.
+//   - Read decodes a file in the canonical form as it reads it, through a small window, so
+//     that a large state's bytes and its decoded form are not in memory together; a file in
+//     any other form is read whole and decoded strictly, with the same result and errors.
 //   - Writes are deterministic: indented JSON, the keys of every object sorted, batches by
 //     seq, instances by id, a trailing newline.
 //   - The journal (fleet.state.journal beside fleet.state.json) starts with a header naming

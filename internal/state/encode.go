@@ -145,6 +145,10 @@ func (e *encoder) batch(b *Batch) {
 		return
 	}
 	e.open('{')
+	if b.Adopted {
+		e.key("adopted")
+		e.raw("true")
+	}
 	if b.Attempts != 0 {
 		e.key("attempts")
 		e.int(b.Attempts)

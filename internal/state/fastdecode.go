@@ -2,6 +2,9 @@ package state
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"os"
 	"time"
 	"unicode/utf8"
 )
@@ -26,9 +29,111 @@ func fastDecode(data []byte) (*State, bool) {
 	return s, true
 }
 
+// readStateFile decodes and checks the state file f, named path, and closes it. A file in
+// the canonical form is decoded as it is read, through a window of a few hundred kilobytes,
+// so that its bytes and its decoded form are never in memory together; any other file (or
+// one with a single value too long for the window) is read whole and decoded by decodeState.
+func readStateFile(path string, f *os.File) (*State, error) {
+	defer f.Close()
+	p := &parser{r: f, data: make([]byte, 0, windowSize), low: windowLow}
+	s, ok := p.whole()
+	if p.err != nil {
+		return nil, fmt.Errorf("read state: %w", p.err)
+	}
+	if ok {
+		return checkState(path, s)
+	}
+	p = nil
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	data, err := readAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	return decodeState(path, data)
+}
+
+// readAll reads the rest of f into a slice of the file's size.
+func readAll(f *os.File) ([]byte, error) {
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Size() < 1<<40 {
+		size = int(fi.Size())
+	}
+	data := make([]byte, 0, size+512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// The window of a streamed decode: windowSize bytes, refilled between values whenever fewer
+// than windowLow remain, so that any value of up to windowLow bytes is whole in it.
+const (
+	windowSize = 256 << 10
+	windowLow  = 64 << 10
+)
+
 type parser struct {
 	data []byte
 	pos  int
+	// r, when set, is what data is a window on: the parser refills data from it at the
+	// start of every object member and array element, where nothing holds a position in data.
+	r      io.Reader
+	shared map[string]string // see common
+
+	low int   // refill when fewer bytes than this remain in the window
+	eof bool  // r has nothing more
+	err error // the first error of r other than io.EOF
+}
+
+// refill moves what remains of the window to its start and reads from r until the window
+// is full, when fewer than p.low bytes remain.
+func (p *parser) refill() {
+	if p.r == nil || p.eof || len(p.data)-p.pos >= p.low {
+		return
+	}
+	n := copy(p.data[:cap(p.data)], p.data[p.pos:])
+	p.data, p.pos = p.data[:n], 0
+	for len(p.data) < cap(p.data) {
+		m, err := p.r.Read(p.data[len(p.data):cap(p.data)])
+		p.data = p.data[:len(p.data)+m]
+		if err != nil {
+			if err != io.EOF {
+				p.err = err
+			}
+			p.eof = true
+			return
+		}
+	}
+}
+
+// whole parses a state from r and checks that nothing but blanks follows it. A window that
+// ends inside a value makes the parse fail, never succeed: every value needs the delimiter
+// that follows it.
+func (p *parser) whole() (*State, bool) {
+	p.refill()
+	s, ok := p.state()
+	for ok {
+		p.ws()
+		if p.pos < len(p.data) {
+			return nil, false
+		}
+		if p.eof {
+			return s, p.err == nil
+		}
+		p.refill()
+	}
+	return nil, false
 }
 
 func (p *parser) ws() {
@@ -72,7 +177,8 @@ func (p *parser) object(member func(key string) bool) bool {
 		return true
 	}
 	for {
-		key, ok := p.str()
+		p.refill()
+		key, ok := p.common()
 		if !ok || !p.eat(':') || !member(key) {
 			return false
 		}
@@ -104,6 +210,7 @@ func (p *parser) array(elem func() bool) bool {
 		return true
 	}
 	for {
+		p.refill()
 		if !elem() {
 			return false
 		}
@@ -116,7 +223,16 @@ func (p *parser) array(elem func() bool) bool {
 
 // str parses a string. Strings with escapes are handed to encoding/json; others must be
 // valid UTF-8 without control characters, which encoding/json keeps as they are.
-func (p *parser) str() (string, bool) {
+func (p *parser) str() (string, bool) { return p.strOf(false) }
+
+// common parses a string that is likely to recur (a key, a parameter, a status): equal
+// strings share their bytes, while the table of shared strings has room.
+func (p *parser) common() (string, bool) { return p.strOf(true) }
+
+// maxShared bounds the table of strings shared by common.
+const maxShared = 4096
+
+func (p *parser) strOf(share bool) (string, bool) {
 	p.ws()
 	if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 		return "", false
@@ -132,7 +248,20 @@ func (p *parser) str() (string, bool) {
 				return "", false
 			}
 			p.pos = i + 1
-			return string(raw), true
+			if !share {
+				return string(raw), true
+			}
+			if s, ok := p.shared[string(raw)]; ok {
+				return s, true
+			}
+			s := string(raw)
+			if len(p.shared) < maxShared {
+				if p.shared == nil {
+					p.shared = map[string]string{}
+				}
+				p.shared[s] = s
+			}
+			return s, true
 		case c == '\\':
 			return p.escaped()
 		case c < 0x20:
@@ -311,7 +440,7 @@ func (p *parser) batch() (*Batch, bool) {
 			b.Seq, ok = p.int()
 		case "kind":
 			i = 1
-			b.Kind, ok = p.str()
+			b.Kind, ok = p.common()
 		case "client_token":
 			i = 2
 			b.ClientToken, ok = p.str()
@@ -325,13 +454,13 @@ func (p *parser) batch() (*Batch, bool) {
 				if _, dup := b.Params[k]; dup {
 					return false
 				}
-				v, ok := p.str()
+				v, ok := p.common()
 				b.Params[k] = v
 				return ok
 			})
 		case "status":
 			i = 5
-			b.Status, ok = p.str()
+			b.Status, ok = p.common()
 		case "deal_ids":
 			i = 6
 			b.DealIDs, ok = p.strs()

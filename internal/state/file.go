@@ -42,10 +42,10 @@ var ErrNewerVersion = errors.New("written by a newer version of fleet")
 // names the file; a *FormatError when the file's content is at fault.
 func Read(path string) (*State, error) {
 	var s *State
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	switch {
 	case err == nil:
-		if s, err = decodeState(path, data); err != nil {
+		if s, err = readStateFile(path, f); err != nil {
 			return nil, err
 		}
 	case errors.Is(err, fs.ErrNotExist):

@@ -55,6 +55,7 @@ type Batch struct {
 	InstanceIDs []string          `json:"instance_ids"`
 	Error       *BatchError       `json:"error,omitempty"`
 	Attempts    int               `json:"attempts,omitempty"`
+	Adopted     bool              `json:"adopted,omitempty"` // done: instances found by the call's name marker, not read from its answer
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 }
