@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fleet/internal/cvmsim"
+	"fleet/internal/state"
 )
 
 // crashSpec is the fleet of the crash test: 14 calls in 3 groups, 1195 instances.
@@ -46,7 +47,8 @@ group "c" {
 const crashWant = 1195
 
 // TestApplyCrash kills the real fleet binary with SIGKILL at random moments of an apply
-// against a simulator that keeps its data in a file (and is itself restarted now and then),
+// against a simulator that keeps its data in a file (and is itself restarted now and then)
+// and holds its answers after the purchase (so kills often lose the answer of a purchase),
 // runs apply again until it succeeds, and checks that exactly the desired instances were
 // bought and all of them recorded. FLEET_CRASH_TRIALS sets the number of trials (default 2;
 // `make test-crash` runs 20).
@@ -73,20 +75,22 @@ func TestApplyCrash(t *testing.T) {
 		}
 	}
 	t.Logf("FLEET_CRASH_SEED=%d", seed)
-	kills, midApply := 0, 0
+	kills, midApply, lost := 0, 0, 0
 	for i := range trials {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			k, m := crashTrial(t, bin, seed+uint64(i))
+			k, m, l := crashTrial(t, bin, seed+uint64(i))
 			kills += k
 			midApply += m
+			lost += l
 		})
 	}
-	t.Logf("%d trials: %d applies killed, %d of them with the journal open", trials, kills, midApply)
+	t.Logf("%d trials: %d applies killed, %d of them with the journal open; %d purchases made whose answer the killed apply never read",
+		trials, kills, midApply, lost)
 }
 
-// crashTrial runs one trial and returns how many applies it killed, and how many of those
-// with the journal open.
-func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply int) {
+// crashTrial runs one trial and returns how many applies it killed, how many of those with
+// the journal open, and how many calls they left pending although the simulator had bought.
+func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply, lost int) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.fleet.hcl"), []byte(crashSpec), 0o644); err != nil {
@@ -97,7 +101,10 @@ func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply int) {
 	var srv *httptest.Server
 	start := func() {
 		var err error
-		sim, err = cvmsim.New(cvmsim.Config{DataPath: dataPath, Seed: int64(seed), Latency: 80 * time.Millisecond, Jitter: 150 * time.Millisecond, DropRate: 0.1})
+		// Most of each call's time passes after the purchase, while its answer is held, so
+		// that a kill often lands between a purchase and the answer that reports it.
+		sim, err = cvmsim.New(cvmsim.Config{DataPath: dataPath, Seed: int64(seed), Latency: 20 * time.Millisecond,
+			Jitter: 60 * time.Millisecond, AnswerDelay: 150 * time.Millisecond, DropRate: 0.1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,6 +154,15 @@ func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply int) {
 			midApply++ // killed with the journal open: calls journaled, not yet folded
 		}
 	}
+	if st, err := state.Read(filepath.Join(dir, stateFileName)); err == nil {
+		for _, name := range st.GroupNames() {
+			for _, b := range st.Group(name).PendingBatches() {
+				if sim.PurchaseCount(b.ClientToken) > 0 {
+					lost++
+				}
+			}
+		}
+	}
 	for run := 1; ; run++ {
 		out, err := apply().CombinedOutput()
 		if err == nil {
@@ -163,7 +179,7 @@ func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply int) {
 	if err := checkStateAgainstSim(filepath.Join(dir, stateFileName), sim, []string{fmt.Sprint(crashWant)}); err != nil {
 		t.Fatal(err)
 	}
-	return kills, midApply
+	return kills, midApply, lost
 }
 
 // waitForFile waits until path exists or the timeout has passed.

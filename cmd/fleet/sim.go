@@ -26,6 +26,7 @@ type simOptions struct {
 	secretKey     string
 	seed          int64
 	latency       time.Duration
+	answerDelay   time.Duration
 	jitter        time.Duration
 	busyRate      float64
 	dropRate      float64
@@ -83,6 +84,7 @@ RunInstances parameter rule, honours clientToken, charges a balance from its pri
 	f.StringVar(&o.secretKey, "secret-key", cvmsim.DemoSecretKey, "the SecretKey accepted")
 	f.Int64Var(&o.seed, "seed", 0, "seed of the random choices (0: from the clock)")
 	f.DurationVar(&o.latency, "latency", 0, "delay before every answer")
+	f.DurationVar(&o.answerDelay, "answer-delay", 0, "hold every answer after the request took effect (a client that gives up meanwhile has bought without knowing)")
 	f.DurationVar(&o.jitter, "jitter", 0, "random extra delay, up to this much")
 	f.Float64Var(&o.busyRate, "busy-rate", 0, "share (0..1) of requests answered OperationFail.SystemBusy")
 	f.Float64Var(&o.dropRate, "drop-rate", 0, "share (0..1) of RunInstances calls that buy, then close the connection unanswered")
@@ -101,7 +103,7 @@ RunInstances parameter rule, honours clientToken, charges a balance from its pri
 func (o *simOptions) config() (cvmsim.Config, error) {
 	cfg := cvmsim.Config{
 		SecretID: o.secretID, SecretKey: o.secretKey, Seed: o.seed,
-		Latency: o.latency, Jitter: o.jitter, BusyRate: o.busyRate, DropRate: o.dropRate, FailRate: o.failRate,
+		Latency: o.latency, Jitter: o.jitter, AnswerDelay: o.answerDelay, BusyRate: o.busyRate, DropRate: o.dropRate, FailRate: o.failRate,
 		Quota: o.quota, BalanceFen: o.balance, CreateDelay: o.createDelay, TokenTTL: o.tokenTTL,
 		DataPath: o.data, WindowsImages: o.windowsImages,
 	}

@@ -38,6 +38,9 @@ type Config struct {
 	// Latency delays every answer; Jitter adds a random extra delay in [0, Jitter).
 	Latency time.Duration
 	Jitter  time.Duration
+	// AnswerDelay holds every answer after the request was handled: a client that gives up
+	// (or dies) meanwhile has its request done, purchase included, and never hears of it.
+	AnswerDelay time.Duration
 	// BusyRate is the share (0..1) of authenticated requests answered with
 	// OperationFail.SystemBusy without doing anything.
 	BusyRate float64
@@ -156,7 +159,7 @@ func (c *Config) check() error {
 			return fmt.Errorf("%s %v: want a share between 0 and 1", name, r)
 		}
 	}
-	for name, d := range map[string]time.Duration{"latency": c.Latency, "jitter": c.Jitter, "create delay": c.CreateDelay, "token ttl": c.TokenTTL} {
+	for name, d := range map[string]time.Duration{"latency": c.Latency, "jitter": c.Jitter, "answer delay": c.AnswerDelay, "create delay": c.CreateDelay, "token ttl": c.TokenTTL} {
 		if d < 0 {
 			return fmt.Errorf("%s %v: want a duration >= 0", name, d)
 		}

@@ -86,7 +86,9 @@
 //
 // Config.Latency and Config.Jitter delay each answer (the delay comes before the request is
 // handled, so a request whose client gives up, or whose server stops, during it buys nothing
-// and gets no answer); Config.BusyRate answers that
+// and gets no answer); Config.AnswerDelay holds each answer after the request was handled (a
+// client that gives up or dies meanwhile has bought without hearing of it); Config.BusyRate
+// answers that
 // share of authenticated requests with OperationFail.SystemBusy (6000) without doing anything;
 // Config.DropRate makes that share of RunInstances requests take effect and then closes the
 // connection without an answer. Random choices (faults, jitter, instance ids) come from one

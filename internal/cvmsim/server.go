@@ -216,6 +216,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dropConnection(w)
 		return
 	}
+	if d := s.cfg.AnswerDelay; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			// The request took effect; its client gave up before the answer.
+			t.Stop()
+			s.logf("%s %s done, answer abandoned during the answer delay", r.Method, params["Action"])
+			dropConnection(w)
+			return
+		}
+	}
 	buf, merr := json.Marshal(body)
 	if merr != nil {
 		http.Error(w, "encode answer: "+merr.Error(), http.StatusInternalServerError)

@@ -267,3 +267,26 @@ func TestSaveFailureAnswersInternalError(t *testing.T) {
 		t.Errorf("data file after the retry: %v", err)
 	}
 }
+
+// TestAnswerDelay: a client that gives up while the answer is held has bought all the same,
+// and a retry with its token gets the first answer without buying again.
+func TestAnswerDelay(t *testing.T) {
+	e := newEnv(t, Config{AnswerDelay: 2 * time.Second})
+	p := with(runParams(), "clientToken", "tok-held", "goodsNum", "2")
+	e.srv.Client().Timeout = 100 * time.Millisecond
+	if _, err := e.do(req{sigMethod: "HmacSHA256"}, "RunInstances", p); err == nil {
+		t.Fatal("held answer: got an answer within the client's timeout, want a transport error")
+	}
+	if got := e.sim.PurchaseCount("tok-held"); got != 1 {
+		t.Fatalf("PurchaseCount %d, want 1: the request took effect before its answer was held", got)
+	}
+	e.srv.Client().Timeout = 0
+	a := e.call("RunInstances", p)
+	wantOK(t, a)
+	if got := e.sim.PurchaseCount("tok-held"); got != 1 {
+		t.Errorf("PurchaseCount after the retry: %d, want 1", got)
+	}
+	if len(e.sim.Instances()) != 2 {
+		t.Errorf("%d instances, want 2", len(e.sim.Instances()))
+	}
+}
