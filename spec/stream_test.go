@@ -137,6 +137,7 @@ defaults {
 		{"no fleet block", ldFiles("a.fleet.hcl", a.String(), "b.fleet.hcl", b.String())},
 		{"json beside", ldFiles("main.fleet.hcl", header, "a.fleet.hcl", a.String(), "c.fleet.json", `{"group": {"c": {"count": 1.5}}}`)},
 		{"syntax error in a group file", ldFiles("main.fleet.hcl", header, "a.fleet.hcl", a.String(), "d.fleet.hcl", "group \"d\" {\n  count = \n}\n")},
+		{"broken file beside", ldFiles("main.fleet.hcl", header, "a.fleet.hcl", a.String(), "c.fleet.json", `{"group": {"c": {"count": `, "d.fleet.hcl", "locals {\n  y = \n}\n")},
 		{"one file", ldFiles("main.fleet.hcl", header+a.String()+b.String())},
 		{"header between groups", ldFiles("main.fleet.hcl", a.String()+header+b.String(), "c.fleet.hcl", "# nothing\n")},
 		{"syntax error in the header", ldFiles("main.fleet.hcl", header+"locals {\n  x = \n}\n"+a.String())},

@@ -8,10 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"fleet/internal/atomicfile"
 	"fleet/internal/cvm"
 	"fleet/internal/planview"
 	"fleet/internal/state"
@@ -209,45 +209,8 @@ func savePlan(path string, p *planner.Plan, files []spec.File, vars []spec.VarVa
 	if err != nil {
 		return err
 	}
-	if err := replaceFile(path, b, 0o644); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("save plan %s: %w", path, err)
 	}
 	return nil
-}
-
-// replaceFile replaces path with data: a temporary file in the same directory, fsync,
-// rename, fsync of the directory. A reader sees the old file or the new one, never a part.
-func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

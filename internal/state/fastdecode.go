@@ -158,10 +158,13 @@ func (p *parser) eat(c byte) bool {
 }
 
 // null consumes a null literal if it comes next.
-func (p *parser) null() bool {
+func (p *parser) null() bool { return p.literal("null") }
+
+// literal consumes word (null, true) when it comes next.
+func (p *parser) literal(word string) bool {
 	p.ws()
-	if len(p.data)-p.pos >= 4 && string(p.data[p.pos:p.pos+4]) == "null" {
-		p.pos += 4
+	if len(p.data)-p.pos >= len(word) && string(p.data[p.pos:p.pos+len(word)]) == word {
+		p.pos += len(word)
 		return true
 	}
 	return false
@@ -483,6 +486,10 @@ func (p *parser) batch() (*Batch, bool) {
 		case "updated_at":
 			i = 11
 			ok = p.time(&b.UpdatedAt)
+		case "adopted":
+			// Written only when true; anything else is left to encoding/json.
+			i = 12
+			b.Adopted, ok = true, p.literal("true")
 		default:
 			return false
 		}

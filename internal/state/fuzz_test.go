@@ -132,3 +132,33 @@ func TestFastDecodeMutations(t *testing.T) {
 	}
 	t.Logf("%d of 5000 mutations accepted by the fast decoder, all as encoding/json decodes them", accepted)
 }
+
+// TestFastDecodeAdopted: a state holding a batch adopted by its marker is decoded by the fast
+// path, as encoding/json decodes it.
+func TestFastDecodeAdopted(t *testing.T) {
+	s := sampleState()
+	for _, name := range s.GroupNames() {
+		if b := s.Group(name).Batches; len(b) > 0 {
+			b[0].Adopted = true
+			break
+		}
+	}
+	data, err := encodeState(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"adopted": true`)) {
+		t.Fatalf("the sample holds no adopted batch:\n%s", data)
+	}
+	fast, ok := fastDecode(data)
+	if !ok {
+		t.Fatal("the fast decoder refused a state holding an adopted batch")
+	}
+	var slow State
+	if err := json.Unmarshal(data, &slow); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(&slow, fast); d != "" {
+		t.Errorf("fast decoder differs from encoding/json (-json +fast):\n%s", d)
+	}
+}
