@@ -22,6 +22,7 @@
 //     already journaled is let to finish (and its answer journaled) when the Client is
 //     wrapped with Detach, as `fleet apply` does: WithRetry(Detach(WithRateLimit(c, rate))).
 //
-// Retries and the rate limit are decorators over Client (WithRetry, WithRateLimit); the
+// Retries, the rate limit and the log of attempts are decorators over Client (WithRetry,
+// WithRateLimit, WithLog; the log goes innermost, so that it sees every attempt); the
 // executor itself sends each call once through whatever Client it is given.
 package executor

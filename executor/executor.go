@@ -399,7 +399,7 @@ func (x *applier) send(ctx context.Context, j *job, finished chan<- *job) {
 		e := Event{Type: EventCallRetried, Group: j.call.Group, Seq: j.call.Seq, ClientToken: j.call.ClientToken, GoodsNum: j.call.GoodsNum, Resume: j.call.Resume, Attempt: j.prior + attempt, DelayMS: delay.Milliseconds(), Error: err.Error(), Class: cvm.ClassOf(err).String()}
 		x.emit(e)
 	}}
-	j.res, j.err = x.opts.Client.RunInstances(withObserver(ctx, obs), j.clear)
+	j.res, j.err = x.opts.Client.RunInstances(withCallLabel(withObserver(ctx, obs), j.call.Group, j.call.Seq), j.clear)
 	j.err = redact(j.err, j.secrets())
 	j.tries = max(obs.attempts, 1)
 	finished <- j

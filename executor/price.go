@@ -44,7 +44,7 @@ func Price(ctx context.Context, c Client, p *planner.Plan) (*Quote, error) {
 					return nil, fmt.Errorf("price: %w", err)
 				}
 				q.Inquiries++
-				price, err := c.InquiryInstancePrice(ctx, params)
+				price, err := c.InquiryInstancePrice(withCallLabel(ctx, g.Name, call.Seq), params)
 				if err != nil {
 					return nil, fmt.Errorf("price group %s call #%d: %w", g.Name, call.Seq, err)
 				}

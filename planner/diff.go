@@ -2,16 +2,11 @@ package planner
 
 import (
 	"encoding/hex"
-	"fmt"
 	"strings"
 
-	"github.com/sergi/go-diff/diffmatchpatch"
-
+	"fleet/internal/textdiff"
 	"fleet/spec"
 )
-
-// diffContext is the number of unchanged lines shown around a change.
-const diffContext = 3
 
 // callParam reports whether a parameter belongs to one call rather than to the group's
 // configuration.
@@ -55,7 +50,7 @@ func ConfigDiff(group string, bought, desired map[string]string) string {
 	if sameConfig(bought, desired) {
 		return ""
 	}
-	return unifiedDiff(group+" (bought)", group+" (desired)", ConfigText(bought), ConfigText(desired))
+	return textdiff.Unified(group+" (bought)", group+" (desired)", ConfigText(bought), ConfigText(desired))
 }
 
 // isMasked reports whether v has the form of spec.HashSecret's result. No accepted secret
@@ -105,95 +100,7 @@ func sameConfig(a, b map[string]string) bool {
 // maskedEqual compares two secret values of which either may be masked.
 func maskedEqual(a, b string) bool { return maskOnce(a) == maskOnce(b) }
 
-// unifiedDiff renders the line diff of a and b as unified hunks ("---", "+++", "@@ ... @@").
-func unifiedDiff(nameA, nameB, a, b string) string {
-	dmp := diffmatchpatch.New()
-	ca, cb, lines := dmp.DiffLinesToChars(a, b)
-	diffs := dmp.DiffCharsToLines(dmp.DiffMain(ca, cb, false), lines)
-
-	type line struct {
-		op   diffmatchpatch.Operation
-		text string
-	}
-	var all []line
-	for _, d := range diffs {
-		for _, l := range strings.SplitAfter(d.Text, "\n") {
-			if l != "" {
-				all = append(all, line{d.Type, strings.TrimSuffix(l, "\n")})
-			}
-		}
-	}
-
-	var out strings.Builder
-	fmt.Fprintf(&out, "--- %s\n+++ %s\n", nameA, nameB)
-	// Walk the lines, cutting hunks around changes with diffContext lines of context.
-	i := 0
-	lineA, lineB := 1, 1 // line numbers of all[i] in a and b
-	for i < len(all) {
-		if all[i].op == diffmatchpatch.DiffEqual {
-			lineA++
-			lineB++
-			i++
-			continue
-		}
-		start := max(0, i-diffContext)
-		// Find the end of the hunk: the last change followed by more than 2*context equal lines.
-		end := i
-		for j := i; j < len(all); j++ {
-			if all[j].op != diffmatchpatch.DiffEqual {
-				end = j
-				continue
-			}
-			if j-end > 2*diffContext {
-				break
-			}
-		}
-		stop := min(len(all), end+diffContext+1)
-		startA, startB := lineA-(i-start), lineB-(i-start)
-		var body strings.Builder
-		nA, nB := 0, 0
-		for _, l := range all[start:stop] {
-			switch l.op {
-			case diffmatchpatch.DiffEqual:
-				body.WriteString(" " + l.text + "\n")
-				nA++
-				nB++
-			case diffmatchpatch.DiffDelete:
-				body.WriteString("-" + l.text + "\n")
-				nA++
-			case diffmatchpatch.DiffInsert:
-				body.WriteString("+" + l.text + "\n")
-				nB++
-			}
-		}
-		fmt.Fprintf(&out, "@@ -%s +%s @@\n", hunkRange(startA, nA), hunkRange(startB, nB))
-		out.WriteString(body.String())
-		// Advance line counters over the lines consumed from i to stop.
-		for _, l := range all[i:stop] {
-			if l.op != diffmatchpatch.DiffInsert {
-				lineA++
-			}
-			if l.op != diffmatchpatch.DiffDelete {
-				lineB++
-			}
-		}
-		i = stop
-	}
-	return out.String()
-}
-
-// hunkRange formats the start,count of a hunk header as diff does: an empty range starts at
-// the line before it.
-func hunkRange(start, n int) string {
-	switch n {
-	case 0:
-		return fmt.Sprintf("%d,0", start-1)
-	case 1:
-		return fmt.Sprintf("%d", start)
-	}
-	return fmt.Sprintf("%d,%d", start, n)
-}
-
+// copyMap returns a copy of m that may be changed without touching m.
 func copyMap(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {

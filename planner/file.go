@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -57,6 +56,7 @@ func NewFile(p *Plan, files []spec.File, vars []spec.VarValue) (*File, error) {
 	}, nil
 }
 
+// hashFiles returns the hex sha256 of each spec file by its fileKey.
 func hashFiles(files []spec.File) map[string]string {
 	m := make(map[string]string, len(files))
 	for _, f := range files {
@@ -66,6 +66,7 @@ func hashFiles(files []spec.File) map[string]string {
 	return m
 }
 
+// hashVars returns the hash of each variable value by the variable's name.
 func hashVars(vars []spec.VarValue) map[string]string {
 	m := make(map[string]string, len(vars))
 	for _, v := range vars {
@@ -85,6 +86,7 @@ type StaleError struct {
 	Changes []string // one sentence each, sorted: state, then spec files, then variables
 }
 
+// Error lists every change in one line.
 func (e *StaleError) Error() string {
 	return "saved plan is stale: " + strings.Join(e.Changes, "; ")
 }
@@ -123,7 +125,7 @@ func (pf *File) Stale(st *state.State, files []spec.File, vars []spec.VarValue) 
 // diffHashes names the keys added, removed or changed between a saved and a current map.
 func diffHashes(what string, saved, now map[string]string) []string {
 	var out []string
-	for _, k := range sortedKeys(saved) {
+	for _, k := range spec.SortedKeys(saved) {
 		v, ok := now[k]
 		switch {
 		case !ok:
@@ -132,21 +134,12 @@ func diffHashes(what string, saved, now map[string]string) []string {
 			out = append(out, fmt.Sprintf("%s %s changed", what, k))
 		}
 	}
-	for _, k := range sortedKeys(now) {
+	for _, k := range spec.SortedKeys(now) {
 		if _, ok := saved[k]; !ok {
 			out = append(out, fmt.Sprintf("%s %s was added", what, k))
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // The JSON form of a saved plan. The envelope holds the version, a checksum and the body; the
@@ -326,6 +319,8 @@ func checkVersion(v string) error {
 	return nil
 }
 
+// strictUnmarshal decodes the one JSON value of b into v, refusing unknown fields and
+// anything after the value.
 func strictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -420,6 +415,7 @@ func checkCall(c *Call) error {
 	return nil
 }
 
+// severityName returns the JSON spelling of a diagnostic severity.
 func severityName(s hcl.DiagnosticSeverity) string {
 	switch s {
 	case hcl.DiagError:
@@ -430,6 +426,7 @@ func severityName(s hcl.DiagnosticSeverity) string {
 	return "invalid"
 }
 
+// nonNil returns m, or an empty map for nil, so that JSON shows {} rather than null.
 func nonNil(m map[string]string) map[string]string {
 	if m == nil {
 		return map[string]string{}

@@ -1,9 +1,6 @@
 package planner
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,27 +27,16 @@ const (
 // parameters except the client token and the instance name (which carry the marker
 // themselves). Calls of one fleet never share a marker: their group and seq differ.
 func Marker(fleet, region string, project int, group string, seq int, params map[string]string) string {
-	h := sha256.New()
-	var buf []byte
-	field := func(s string) {
-		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
-		buf = append(buf, s...)
-		h.Write(buf)
-	}
-	field("fleet-marker-v1")
-	field(fleet)
-	field(region)
-	field(strconv.Itoa(project))
-	field(group)
-	field(strconv.Itoa(seq))
+	var h callHasher
+	h.start("fleet-marker-v1", fleet, region, project, group, seq)
 	for _, k := range spec.SortedKeys(params) {
 		if k == paramToken || k == paramName {
 			continue
 		}
-		field(k)
-		field(params[k])
+		h.field(k)
+		h.field(params[k])
 	}
-	return MarkerPrefix + tokenEncoding.EncodeToString(h.Sum(nil))[:MarkerHashLen]
+	return MarkerPrefix + h.sum(MarkerHashLen)
 }
 
 // MarkName returns name followed by a space and marker, cutting name (by runes, trailing
@@ -133,6 +119,7 @@ func HasMarker(name, marker string) bool {
 	}
 }
 
+// isAlnum reports whether c is an ASCII letter or digit.
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
@@ -154,11 +141,17 @@ func (p *Plan) CallMarker(c *Call) string {
 // finds none. Its Action stays ActionResume.
 func (p *Plan) AdoptOrResume(g *GroupPlan) bool {
 	for _, c := range g.Calls {
-		if c.Resume && p.CallMarker(withGroup(c, g.Name)) != "" {
+		if c.Resume && p.GroupCallMarker(g, c) != "" {
 			return true
 		}
 	}
 	return false
+}
+
+// GroupCallMarker is CallMarker for call c of group g: it reads the group's name from g
+// when c leaves its Group empty, as a plan put together by hand may.
+func (p *Plan) GroupCallMarker(g *GroupPlan, c *Call) string {
+	return p.CallMarker(withGroup(c, g.Name))
 }
 
 // withGroup returns c with its Group set to name when it was left empty.

@@ -160,3 +160,21 @@ func TestConfigDiffIgnoresMarkerOfCutName(t *testing.T) {
 		t.Errorf("rename diff:\n%s", d)
 	}
 }
+
+func TestGroupCallMarkerReadsGroupFromPlan(t *testing.T) {
+	p := &Plan{Fleet: "prod", Region: "ap-guangzhou"}
+	params := map[string]string{"cpu": "2"}
+	want := Marker(p.Fleet, p.Region, 0, "web", 0, params)
+	params["instanceName"] = MarkName("web", want)
+	c := &Call{Seq: 0, Resume: true, Params: params} // Group left empty, as in a plan built by hand
+	g := &GroupPlan{Name: "web", Action: ActionResume, Calls: []*Call{c}}
+	if got := p.GroupCallMarker(g, c); got != want {
+		t.Errorf("GroupCallMarker = %q, want %q", got, want)
+	}
+	if !p.AdoptOrResume(g) {
+		t.Error("AdoptOrResume false for a marked call whose Group is empty")
+	}
+	if c.Group != "" {
+		t.Errorf("GroupCallMarker changed the call's Group to %q", c.Group)
+	}
+}

@@ -378,6 +378,7 @@ func summarize(groups []*GroupPlan) Summary {
 	return s
 }
 
+// sortedGroupNames returns the names of the recorded groups in order.
 func sortedGroupNames(m map[string]*state.Group) []string {
 	names := make([]string, 0, len(m))
 	for k := range m {

@@ -3,6 +3,8 @@ package planner
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,11 +37,11 @@ func testFleet(groups ...*spec.Group) *spec.Fleet {
 	return &spec.Fleet{Name: "prod", Region: "ap-guangzhou", ProjectID: 0, Groups: groups}
 }
 
-// doneBatch records a completed purchase of n instances in group name of st, with the
-// parameters of call c (or of cfg when c is nil).
+// boughtState returns a state in which each group of groups has one done batch of as many
+// running instances as the map gives, bought with the group's test configuration.
 func boughtState(groups map[string]int) *state.State {
 	st := &state.State{FormatVersion: state.FormatVersion, Lineage: "lin-1", Serial: 3, Fleet: "prod", Region: "ap-guangzhou", Groups: map[string]*state.Group{}}
-	for _, name := range sortedKeysInt(groups) {
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		n := groups[name]
 		cfg := testConfig(name)
 		params := spec.MaskParams(cfg.Params())
@@ -56,21 +58,6 @@ func boughtState(groups map[string]int) *state.State {
 		st.Groups[name] = sg
 	}
 	return st
-}
-
-func sortedKeysInt(m map[string]int) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := range keys {
-		for j := i + 1; j < len(keys); j++ {
-			if keys[j] < keys[i] {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
-		}
-	}
-	return keys
 }
 
 func goods(calls []*Call) []int {
@@ -196,6 +183,17 @@ func TestComputeSurplus(t *testing.T) {
 	}
 	if !p.Applyable() {
 		t.Error("surplus made the plan not applyable")
+	}
+}
+
+// TestComputeSurplusByOne checks the edge of surplus: one instance more than count.
+func TestComputeSurplusByOne(t *testing.T) {
+	p := Compute(testFleet(testGroup("web", 3)), boughtState(map[string]int{"web": 4}))
+	if web := p.Group("web"); web.Action != ActionSurplus || len(web.Calls) != 0 {
+		t.Fatalf("web = %+v, want surplus without calls", web)
+	}
+	if diff := cmp.Diff([]string{"surplus"}, codes(p.Diagnostics)); diff != "" {
+		t.Errorf("codes (-want +got):\n%s", diff)
 	}
 }
 
@@ -342,6 +340,26 @@ func TestComputePrivateIPs(t *testing.T) {
 	}
 	if db.Calls[0].Seq != 2 || db.Calls[1].Seq != 3 {
 		t.Errorf("seqs %d,%d, want 2,3", db.Calls[0].Seq, db.Calls[1].Seq)
+	}
+}
+
+// TestComputePrivateIPOfDoneBatchWithoutInstances checks that a done batch whose instances
+// were never recorded still holds its address: buying it again would fail or, worse, buy
+// twice.
+func TestComputePrivateIPOfDoneBatchWithoutInstances(t *testing.T) {
+	g := testGroup("db", 2)
+	g.Config.VpcID, g.Config.SubnetID = "vpc-abc", "subnet-abc"
+	g.Config.PrivateIPs = []string{"10.0.0.1", "10.0.0.2"}
+	first := Compute(testFleet(g), nil).Group("db").Calls[0]
+	st := &state.State{Lineage: "l", Fleet: "prod", Region: "ap-guangzhou", Groups: map[string]*state.Group{}}
+	st.Apply(state.JournalRecord{Group: "db", Batch: &state.Batch{Seq: first.Seq, Kind: state.KindRun,
+		ClientToken: first.ClientToken, GoodsNum: 1, Params: first.Params, Status: state.StatusDone}})
+	var ips []string
+	for _, c := range Compute(testFleet(g), st).Group("db").Calls {
+		ips = append(ips, c.Params["privateIpAddresses.0"])
+	}
+	if diff := cmp.Diff([]string{"10.0.0.2"}, ips); diff != "" {
+		t.Errorf("ips (-want +got):\n%s", diff)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"hash"
 	"strconv"
 	"strings"
 
@@ -28,19 +29,8 @@ var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithP
 // unambiguous encoding of every input, so that any change of any input gives another token.
 // It has at most MaxTokenLen characters, all of [a-z0-9-].
 func Token(fleet, region string, project int, group string, seq int, params map[string]string) string {
-	h := sha256.New()
-	var buf []byte
-	field := func(s string) {
-		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
-		buf = append(buf, s...)
-		h.Write(buf)
-	}
-	field("fleet-token-v1")
-	field(fleet)
-	field(region)
-	field(strconv.Itoa(project))
-	field(group)
-	field(strconv.Itoa(seq))
+	var h callHasher
+	h.start("fleet-token-v1", fleet, region, project, group, seq)
 	keys := spec.SortedKeys(params)
 	n := 0
 	for _, k := range keys {
@@ -48,16 +38,46 @@ func Token(fleet, region string, project int, group string, seq int, params map[
 			n++
 		}
 	}
-	field(strconv.Itoa(n))
+	h.field(strconv.Itoa(n))
 	for _, k := range keys {
 		if k == paramToken {
 			continue
 		}
-		field(k)
-		field(params[k])
+		h.field(k)
+		h.field(params[k])
 	}
-	sum := tokenEncoding.EncodeToString(h.Sum(nil))[:tokenHashLen]
-	return tokenSlug(group) + "-" + strconv.FormatInt(int64(seq), 10) + "-" + sum
+	return tokenSlug(group) + "-" + strconv.FormatInt(int64(seq), 10) + "-" + h.sum(tokenHashLen)
+}
+
+// callHasher hashes a sequence of fields, each preceded by its length, so that two different
+// sequences never give the hash the same bytes. Tokens and markers are both made with it.
+type callHasher struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// start begins a hash with a domain, which keeps hashes made for different purposes apart,
+// and the identity of a call: fleet, region, project, group and seq.
+func (c *callHasher) start(domain, fleet, region string, project int, group string, seq int) {
+	c.h = sha256.New()
+	c.field(domain)
+	c.field(fleet)
+	c.field(region)
+	c.field(strconv.Itoa(project))
+	c.field(group)
+	c.field(strconv.Itoa(seq))
+}
+
+// field adds one field to the hash.
+func (c *callHasher) field(s string) {
+	c.buf = binary.AppendUvarint(c.buf[:0], uint64(len(s)))
+	c.buf = append(c.buf, s...)
+	c.h.Write(c.buf)
+}
+
+// sum returns the first n characters of the hash in tokenEncoding.
+func (c *callHasher) sum(n int) string {
+	return tokenEncoding.EncodeToString(c.h.Sum(nil))[:n]
 }
 
 // tokenSlug reduces a group name to at most tokenPrefixLen characters of [a-z0-9-] for the

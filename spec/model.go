@@ -1,10 +1,12 @@
 package spec
 
 import (
+	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -143,10 +145,45 @@ func MaskParams(p map[string]string) map[string]string {
 	return out
 }
 
-// HashSecret returns the form in which a secret may be recorded: "sha256:" and the hex digest.
+// Secret hashing. Plans, state and their renderings (a pull-request comment, a CI artifact)
+// carry secrets as a hash, and the hash must be the same everywhere so that tokens and plans
+// are deterministic: it cannot have a random salt. A deliberately slow derivation
+// (PBKDF2-HMAC-SHA256) makes guessing a weak password from its hash costly instead.
+const (
+	secretSalt       = "fleet-secret-v1"
+	secretIterations = 100_000
+	secretMemoMax    = 4096 // distinct secrets remembered by one process
+)
+
+var (
+	secretMemoMu sync.Mutex
+	secretMemo   = map[string]string{}
+)
+
+// HashSecret returns the form in which a secret may be recorded: "sha256:" and the hex of a
+// PBKDF2-HMAC-SHA256 derivation of it (fixed salt, 100,000 iterations). The derivation is
+// slow on purpose; results are remembered, so a secret shared by many groups costs it once.
 func HashSecret(s string) string {
-	sum := sha256.Sum256([]byte("fleet-secret\x00" + s))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	secretMemoMu.Lock()
+	h, ok := secretMemo[s]
+	secretMemoMu.Unlock()
+	if ok {
+		return h
+	}
+	key, err := pbkdf2.Key(sha256.New, s, []byte(secretSalt), secretIterations, sha256.Size)
+	if err != nil {
+		// Only a FIPS 140-only runtime refuses these parameters (a password shorter than
+		// it accepts): fall back to a salted digest rather than fail.
+		sum := sha256.Sum256([]byte(secretSalt + "\x00" + s))
+		key = sum[:]
+	}
+	h = "sha256:" + hex.EncodeToString(key)
+	secretMemoMu.Lock()
+	if len(secretMemo) < secretMemoMax {
+		secretMemo[s] = h
+	}
+	secretMemoMu.Unlock()
+	return h
 }
 
 // SortedKeys returns the keys of a parameter map in byte order, the order the API signs them.

@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"fleet/executor"
-	"fleet/internal/cvm"
 	"fleet/internal/diagview"
 	"fleet/internal/state"
 	"fleet/planner"
@@ -158,7 +157,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		}
 		plan = planner.Compute(fleet, st)
 	}
-	var client *cvm.Client
+	var client executor.Client
 	if maxCost != nil && plan.Applyable() && plan.HasChanges() {
 		if client, err = newCloudClient(cfg, plan.Region); err != nil {
 			return err

@@ -162,8 +162,8 @@ func applySummary(out io.Writer, r *executor.Result) {
 	case r.Failed > 0 || r.Skipped > 0:
 		head = "Apply finished with errors"
 	}
-	fmt.Fprintf(out, "%s: bought %d instances in %s; %s, %d failed, %d unknown, %d skipped; %s.\n",
-		head, r.Bought, countNoun(r.Calls, "call"), applyRetries(r.Retries), r.Failed, r.Pending, r.Skipped, applyElapsed(r.Elapsed))
+	fmt.Fprintf(out, "%s: bought %s in %s; %s, %d failed, %d unknown, %d skipped; %s.\n",
+		head, countNoun(r.Bought, "instance"), countNoun(r.Calls, "call"), applyRetries(r.Retries), r.Failed, r.Pending, r.Skipped, applyElapsed(r.Elapsed))
 	if r.Adopted > 0 {
 		fmt.Fprintf(out, "Adopted %s of pending calls found by their name markers; none was bought again.\n", countNoun(r.Adopted, "instance"))
 	}

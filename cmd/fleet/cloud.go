@@ -2,24 +2,29 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 
+	"fleet/executor"
 	"fleet/internal/cvm"
 )
 
-// Environment variables of the cloud credentials and the API entry.
+// Environment variables of the cloud credentials, the API entry and the log level.
 const (
 	envSecretID = "TENCENTCLOUD_SECRET_ID"
 	envKey      = "TENCENTCLOUD_SECRET_KEY"
 	envToken    = "TENCENTCLOUD_SECURITY_TOKEN"
 	envEndpoint = "FLEET_ENDPOINT"
+	envLog      = "FLEET_LOG"
 )
 
 // errNoCredentials is returned when the environment lacks the API key pair.
 var errNoCredentials = errors.New("missing credentials: set " + envSecretID + " and " + envKey + " (and " + envToken + " for temporary credentials)")
 
 // cloudConfig reads the API credentials and endpoint from the environment. It fails before
-// anything else is done when the key pair is missing.
+// anything else is done when the key pair is missing or FLEET_LOG names no level.
 func cloudConfig() (cvm.Config, error) {
 	cfg := cvm.Config{
 		Endpoint:  os.Getenv(envEndpoint),
@@ -27,14 +32,58 @@ func cloudConfig() (cvm.Config, error) {
 		SecretKey: os.Getenv(envKey),
 		Token:     os.Getenv(envToken),
 	}
+	if _, err := logLevel(os.Getenv(envLog)); err != nil {
+		return cfg, err
+	}
 	if cfg.SecretID == "" || cfg.SecretKey == "" {
 		return cfg, errNoCredentials
 	}
 	return cfg, nil
 }
 
-// newCloudClient returns the API client of cfg for region.
-func newCloudClient(cfg cvm.Config, region string) (*cvm.Client, error) {
+// newCloudClient returns the API client of cfg for region. It is the one place where the
+// bare API client is made, so every command that talks to the cloud logs its calls the same
+// way: one line per attempt on stderr at the level FLEET_LOG names, none when it is unset.
+// Callers add the retries and the rate limit around it.
+func newCloudClient(cfg cvm.Config, region string) (executor.Client, error) {
 	cfg.Region = region
-	return cvm.New(cfg)
+	c, err := cvm.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	logger, err := envLogger()
+	if err != nil {
+		return nil, err
+	}
+	return executor.WithLog(c, logger), nil
+}
+
+// envLogger returns the logger FLEET_LOG asks for: text lines on stderr at that level, or nil
+// when it is unset.
+func envLogger() (*slog.Logger, error) {
+	level, err := logLevel(os.Getenv(envLog))
+	if err != nil || level == nil {
+		return nil, err
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: *level})), nil
+}
+
+// logLevel parses a FLEET_LOG value: debug, info, warn or error, in any case; nil for "".
+func logLevel(s string) (*slog.Level, error) {
+	var l slog.Level
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return nil, nil
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		return nil, fmt.Errorf("invalid %s %q: want debug, info, warn or error", envLog, s)
+	}
+	return &l, nil
 }

@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"fleet/internal/diagview"
+	"fleet/internal/planview"
 )
 
 // exampleVars are the values the examples need from outside, as a user would give them.
 var exampleVars = map[string]string{"FLEET_VAR_admin_password": "Build-Passw0rd!"}
 
-// TestExamples validates every example with no errors and checks that it is formatted.
+// TestExamples validates every example with no errors, plans it against no state (an
+// applyable purchase, nothing written) and checks that it is formatted.
 func TestExamples(t *testing.T) {
 	dirs, err := filepath.Glob("../../examples/*")
 	if err != nil {
@@ -39,6 +41,22 @@ func TestExamples(t *testing.T) {
 			}
 			for _, d := range doc.Diagnostics {
 				t.Errorf("%s %s: %s (%s)", d.Severity, d.Code, d.Summary, d.Detail)
+			}
+			stdout.Reset()
+			statePath := filepath.Join(t.TempDir(), "fleet.state.json")
+			if code := run([]string{"plan", "--json", "--state", statePath, dir}, nil, &stdout, &stderr); code != 0 {
+				t.Errorf("fleet plan %s: exit %d\n%s%s", dir, code, stdout.String(), stderr.String())
+			}
+			var plan planview.Document
+			if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil {
+				t.Fatalf("plan --json output: %v", err)
+			}
+			if !plan.Applyable || plan.Summary.Purchase == 0 || plan.Summary.Calls == 0 {
+				t.Errorf("plan of %s: applyable %v, %d instances in %d calls; want an applyable purchase",
+					dir, plan.Applyable, plan.Summary.Purchase, plan.Summary.Calls)
+			}
+			if _, err := os.Stat(statePath); !os.IsNotExist(err) {
+				t.Errorf("plan wrote the state %s (stat: %v)", statePath, err)
 			}
 			stdout.Reset()
 			if code := run([]string{"fmt", "--check", "--diff", dir}, nil, &stdout, &stderr); code != 0 {

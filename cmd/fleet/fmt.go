@@ -11,6 +11,7 @@ import (
 
 	"fleet/internal/atomicfile"
 	"fleet/internal/diagview"
+	"fleet/internal/textdiff"
 	"fleet/spec"
 
 	"github.com/hashicorp/hcl/v2"
@@ -50,6 +51,7 @@ A file with syntax errors is reported and left as it is; fmt then exits 1.`,
 	})
 }
 
+// fmtOptions are the flags and streams of fleet fmt.
 type fmtOptions struct {
 	check, diff, recursive bool
 	stdin                  io.Reader
@@ -65,6 +67,7 @@ const (
 	fmtBroken                   // has syntax errors; left alone
 )
 
+// runFmt formats every file the paths stand for and returns the exit status as an error.
 func runFmt(o *fmtOptions, paths []string) error {
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -166,14 +169,14 @@ func fmtFile(o *fmtOptions, name string) (fmtResult, error) {
 	}
 	out := hclwrite.Format(src)
 	if name == "<stdin>" {
-		if o.diff && !bytes.Equal(src, out) {
-			if _, err := io.WriteString(o.stdout, unifiedDiff(name, name, string(src), string(out))); err != nil {
-				return fmtSame, err
+		if o.diff {
+			if _, err := io.WriteString(o.stdout, textdiff.Unified(name, name, string(src), string(out))); err != nil {
+				return fmtSame, fmt.Errorf("write diff of %s: %w", name, err)
 			}
 		}
 		if !o.check && !o.diff {
 			if _, err := o.stdout.Write(out); err != nil {
-				return fmtSame, err
+				return fmtSame, fmt.Errorf("write formatted %s: %w", name, err)
 			}
 		}
 		if bytes.Equal(src, out) {
@@ -185,11 +188,11 @@ func fmtFile(o *fmtOptions, name string) (fmtResult, error) {
 		return fmtSame, nil
 	}
 	if _, err := fmt.Fprintln(o.stdout, name); err != nil {
-		return fmtChanged, err
+		return fmtChanged, fmt.Errorf("list %s: %w", name, err)
 	}
 	if o.diff {
-		if _, err := io.WriteString(o.stdout, unifiedDiff(name, name, string(src), string(out))); err != nil {
-			return fmtChanged, err
+		if _, err := io.WriteString(o.stdout, textdiff.Unified(name, name, string(src), string(out))); err != nil {
+			return fmtChanged, fmt.Errorf("write diff of %s: %w", name, err)
 		}
 	}
 	if !o.check {

@@ -79,6 +79,7 @@ type importProblem struct {
 	id, why string
 }
 
+// runImport checks every id and, when all pass, records them as one import batch of group.
 func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.Writer, group string, ids []string) error {
 	cfg, err := cloudConfig()
 	if err != nil {
@@ -99,11 +100,7 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 		seen[id] = true
 	}
 
-	files, err := readSpecDir(f.dir)
-	if err != nil {
-		return err
-	}
-	in, err := g.specInputs()
+	files, in, err := g.readSpec(f.dir)
 	if err != nil {
 		return err
 	}
@@ -212,7 +209,7 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 	if err := state.Write(statePath, st); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Imported %d %s into group %s as batch #%d: %s.\n", len(wanted), refreshPlural(len(wanted), "instance", "instances"), group, seq, strings.Join(names, ", "))
+	fmt.Fprintf(out, "Imported %s into group %s as batch #%d: %s.\n", countNoun(len(wanted), "instance"), group, seq, strings.Join(names, ", "))
 	if cur := grp.Current(); cur > sg.Count {
 		fmt.Fprintf(out, "Group %s now has %d current instances and its spec asks for %d: the plan will show a surplus.\n", group, cur, sg.Count)
 	}

@@ -32,6 +32,7 @@ type exitCode struct {
 	err  error
 }
 
+// Error returns the message of the wrapped error, or names the exit code.
 func (e *exitCode) Error() string {
 	if e.err == nil {
 		return fmt.Sprintf("exit %d", e.code)
@@ -39,6 +40,7 @@ func (e *exitCode) Error() string {
 	return e.err.Error()
 }
 
+// Unwrap returns the wrapped error, for errors.Is and errors.As.
 func (e *exitCode) Unwrap() error { return e.err }
 
 // silentExit returns an error that makes fleet exit with code without printing more.
@@ -80,6 +82,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitError
 }
 
+// newRootCmd returns the fleet command with its global flags and every registered command.
 func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "fleet",
@@ -116,4 +119,5 @@ twice.`,
 // in an init function, so that commands can be added without touching this file.
 var commands []func(*globals) *cobra.Command
 
+// register adds a command constructor; command files call it from init.
 func register(f func(*globals) *cobra.Command) { commands = append(commands, f) }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"fleet/executor"
-	"fleet/internal/cvm"
 	"fleet/planner"
 )
 
@@ -24,7 +23,7 @@ func parseMaxCost(s string) (*int64, error) {
 
 // priceClient wraps the API client for price inquiries with the retries and the rate limit
 // of apply.
-func priceClient(c *cvm.Client, rate float64) executor.Client {
+func priceClient(c executor.Client, rate float64) executor.Client {
 	return executor.WithRetry(executor.Detach(executor.WithRateLimit(c, rate)), executor.RetryPolicy{})
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +61,8 @@ Exit status: 0 on success, 1 on any error (the state is then not written).`,
 	})
 }
 
+// runRefresh reads the statuses of the recorded instances and writes the state, under its
+// lock, when one changed.
 func runRefresh(ctx context.Context, g *globals, f *refreshFlags, out io.Writer, dir string) error {
 	cfg, err := cloudConfig()
 	if err != nil {
@@ -106,21 +107,8 @@ func runRefresh(ctx context.Context, g *globals, f *refreshFlags, out io.Writer,
 
 // refreshHuman prints the result of a refresh for a person.
 func refreshHuman(out io.Writer, res *executor.RefreshResult, st *state.State, statePath string, written bool) {
-	fmt.Fprintf(out, "Refreshed %d %s in %d DescribeInstances %s.\n",
-		res.Checked, refreshPlural(res.Checked, "instance", "instances"), res.Requests, refreshPlural(res.Requests, "request", "requests"))
-	for _, c := range res.Changes {
-		note := ""
-		switch {
-		case c.Gone():
-			note = " (no longer counts: the next plan buys a replacement)"
-		case c.Back():
-			note = " (counts again)"
-		}
-		fmt.Fprintf(out, "  %s %s: %s -> %s%s\n", c.Group, c.ID, executor.StatusName(c.Old), executor.StatusName(c.New), note)
-	}
-	for _, m := range res.Missing {
-		fmt.Fprintf(out, "  %s %s: missing: DescribeInstances does not know it (recorded %s; kept as it was)\n", m.Group, m.ID, executor.StatusName(m.Status))
-	}
+	fmt.Fprintf(out, "Refreshed %s in %s.\n", countNoun(res.Checked, "instance"), countNoun(res.Requests, "DescribeInstances request"))
+	printRefreshChanges(out, res, "the next plan buys a replacement", "kept as it was")
 	if len(res.Missing) > 0 {
 		fmt.Fprintf(out, "Warning: %d recorded %s not found in %s. Check that the credentials are those of the account that bought %s.\n",
 			len(res.Missing), refreshPlural(len(res.Missing), "instance was", "instances were"), st.Region, refreshPlural(len(res.Missing), "it", "them"))
@@ -130,6 +118,25 @@ func refreshHuman(out io.Writer, res *executor.RefreshResult, st *state.State, s
 		return
 	}
 	fmt.Fprintln(out, "No status changed; the state was not written.")
+}
+
+// printRefreshChanges writes one line per status a refresh changed and one per instance
+// DescribeInstances did not know. goneNote says what an instance that stops counting means,
+// missingNote what becomes of a missing one, for the command at hand.
+func printRefreshChanges(w io.Writer, res *executor.RefreshResult, goneNote, missingNote string) {
+	for _, c := range res.Changes {
+		note := ""
+		switch {
+		case c.Gone():
+			note = " (no longer counts: " + goneNote + ")"
+		case c.Back():
+			note = " (counts again)"
+		}
+		fmt.Fprintf(w, "  %s %s: %s -> %s%s\n", c.Group, c.ID, executor.StatusName(c.Old), executor.StatusName(c.New), note)
+	}
+	for _, m := range res.Missing {
+		fmt.Fprintf(w, "  %s %s: missing: DescribeInstances does not know it (recorded %s; %s)\n", m.Group, m.ID, executor.StatusName(m.Status), missingNote)
+	}
 }
 
 // refreshOutput is the JSON rendering of a refresh.
@@ -144,6 +151,7 @@ type refreshOutput struct {
 	State         refreshStateBrief `json:"state"`
 }
 
+// refreshChange is one status a refresh changed.
 type refreshChange struct {
 	Group   string `json:"group"`
 	ID      string `json:"id"`
@@ -154,24 +162,28 @@ type refreshChange struct {
 	Gone    bool   `json:"gone"`
 }
 
+// refreshMissing is one recorded instance DescribeInstances did not know.
 type refreshMissing struct {
 	Group  string `json:"group"`
 	ID     string `json:"id"`
 	Status int    `json:"status"`
 }
 
+// refreshSummary counts the changes, the instances gone and the ones missing.
 type refreshSummary struct {
 	Changed int `json:"changed"`
 	Gone    int `json:"gone"`
 	Missing int `json:"missing"`
 }
 
+// refreshStateBrief says whether the state was written, and its lineage and serial.
 type refreshStateBrief struct {
 	Written bool   `json:"written"`
 	Lineage string `json:"lineage"`
 	Serial  uint64 `json:"serial"`
 }
 
+// refreshJSON writes the result of a refresh as one JSON document.
 func refreshJSON(out io.Writer, res *executor.RefreshResult, st *state.State, written bool) error {
 	o := refreshOutput{
 		FormatVersion: "1.0",
@@ -192,14 +204,7 @@ func refreshJSON(out io.Writer, res *executor.RefreshResult, st *state.State, wr
 		o.Missing = append(o.Missing, refreshMissing{Group: m.Group, ID: m.ID, Status: m.Status})
 	}
 	o.Summary.Changed, o.Summary.Missing = len(res.Changes), len(res.Missing)
-	b, err := json.MarshalIndent(o, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode refresh result: %w", err)
-	}
-	if _, err := fmt.Fprintf(out, "%s\n", b); err != nil {
-		return fmt.Errorf("write refresh result: %w", err)
-	}
-	return nil
+	return writeJSON(out, "refresh result", o)
 }
 
 // refreshPlural returns one or many by n.

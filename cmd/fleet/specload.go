@@ -49,6 +49,20 @@ func readSpecDir(dir string) ([]spec.File, error) {
 	return files, nil
 }
 
+// readSpec reads what a command needs to load the spec of dir: its files (readSpecDir) and
+// the variable values of the flags and the environment (specInputs).
+func (g *globals) readSpec(dir string) ([]spec.File, spec.Inputs, error) {
+	files, err := readSpecDir(dir)
+	if err != nil {
+		return nil, spec.Inputs{}, err
+	}
+	in, err := g.specInputs()
+	if err != nil {
+		return nil, spec.Inputs{}, err
+	}
+	return files, in, nil
+}
+
 // specInputs gathers variable values from --var, --var-file and FLEET_VAR_<name>.
 func (g *globals) specInputs() (spec.Inputs, error) {
 	in := spec.Inputs{Vars: map[string]string{}, Env: map[string]string{}}

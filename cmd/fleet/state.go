@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"fleet/executor"
 	"fleet/internal/state"
+	"fleet/spec"
 
 	"github.com/spf13/cobra"
 )
@@ -36,6 +36,7 @@ A state that cannot be read is never overwritten.`,
 	})
 }
 
+// stateListCmd returns `fleet state list`.
 func stateListCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -49,7 +50,7 @@ gone, calls (batches), calls whose outcome is unknown (pending) and failed calls
 			st, err := state.Read(path)
 			if errors.Is(err, fs.ErrNotExist) {
 				if asJSON {
-					return stateWriteJSON(cmd.OutOrStdout(), stateListJSON{FormatVersion: "1.0", Groups: []stateListGroup{}})
+					return writeJSON(cmd.OutOrStdout(), "state list", stateListJSON{FormatVersion: "1.0", Groups: []stateListGroup{}})
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "No state at %s: nothing has been bought or imported yet.\n", path)
 				return nil
@@ -58,7 +59,7 @@ gone, calls (batches), calls whose outcome is unknown (pending) and failed calls
 				return err
 			}
 			if asJSON {
-				return stateWriteJSON(cmd.OutOrStdout(), stateListToJSON(st))
+				return writeJSON(cmd.OutOrStdout(), "state list", stateListToJSON(st))
 			}
 			return statePrintList(cmd.OutOrStdout(), path, st)
 		},
@@ -77,6 +78,7 @@ type stateListJSON struct {
 	Groups        []stateListGroup `json:"groups"`
 }
 
+// stateListGroup is one group's line of `fleet state list`.
 type stateListGroup struct {
 	Name      string `json:"name"`
 	Instances int    `json:"instances"`
@@ -86,6 +88,7 @@ type stateListGroup struct {
 	Failed    int    `json:"failed"`
 }
 
+// stateGroupCounts counts a group's instances and batches.
 func stateGroupCounts(name string, g *state.Group) stateListGroup {
 	c := stateListGroup{Name: name, Instances: len(g.Instances), Current: g.Current(), Batches: len(g.Batches)}
 	for _, b := range g.Batches {
@@ -99,6 +102,7 @@ func stateGroupCounts(name string, g *state.Group) stateListGroup {
 	return c
 }
 
+// stateListToJSON returns the JSON form of the list of st's groups.
 func stateListToJSON(st *state.State) stateListJSON {
 	out := stateListJSON{FormatVersion: "1.0", Fleet: st.Fleet, Region: st.Region, Lineage: st.Lineage, Serial: st.Serial, Groups: []stateListGroup{}}
 	for _, name := range st.GroupNames() {
@@ -107,6 +111,7 @@ func stateListToJSON(st *state.State) stateListJSON {
 	return out
 }
 
+// statePrintList writes the groups of st as a table with a closing total.
 func statePrintList(w io.Writer, path string, st *state.State) error {
 	fmt.Fprintf(w, "Fleet %s in %s: state %s, serial %d, lineage %s\n", st.Fleet, st.Region, path, st.Serial, st.Lineage)
 	names := st.GroupNames()
@@ -128,14 +133,15 @@ func statePrintList(w io.Writer, path string, st *state.State) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s, %s (%d current)", statePlural(len(names), "group"), statePlural(total.Instances, "instance"), total.Current)
+	fmt.Fprintf(w, "\n%s, %s (%d current)", countNoun(len(names), "group"), countNoun(total.Instances, "instance"), total.Current)
 	if total.Pending > 0 {
-		fmt.Fprintf(w, ", %s whose outcome is unknown: run \"fleet apply\" to resolve", statePlural(total.Pending, "pending call"))
+		fmt.Fprintf(w, ", %s whose outcome is unknown: run \"fleet apply\" to resolve", countNoun(total.Pending, "pending call"))
 	}
 	_, err := fmt.Fprintln(w, ".")
 	return err
 }
 
+// stateShowCmd returns `fleet state show`.
 func stateShowCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -157,7 +163,7 @@ group's instances with their last known status.`,
 				return err
 			}
 			if asJSON {
-				return stateWriteJSON(cmd.OutOrStdout(), stateShowJSON{FormatVersion: "1.0", Name: name, Group: grp})
+				return writeJSON(cmd.OutOrStdout(), "group "+name, stateShowJSON{FormatVersion: "1.0", Name: name, Group: grp})
 			}
 			return statePrintGroup(cmd.OutOrStdout(), st, name, grp)
 		},
@@ -183,6 +189,7 @@ func stateReadExisting(path string) (*state.State, error) {
 	return st, err
 }
 
+// stateFindGroup returns the named group of st, or an error naming the groups there are.
 func stateFindGroup(st *state.State, path, name string) (*state.Group, error) {
 	if grp := st.Group(name); grp != nil {
 		return grp, nil
@@ -197,13 +204,14 @@ func stateFindGroup(st *state.State, path, name string) (*state.Group, error) {
 	return nil, fmt.Errorf("no group %q in %s (groups: %s)", name, path, strings.Join(names, ", "))
 }
 
+// statePrintGroup writes a group's calls and instances for a person.
 func statePrintGroup(w io.Writer, st *state.State, name string, grp *state.Group) error {
 	fmt.Fprintf(w, "Group %s of fleet %s in %s (state serial %d)\n", name, st.Fleet, st.Region, st.Serial)
-	fmt.Fprintf(w, "%s (%d current), %s, %s pending\n", statePlural(len(grp.Instances), "instance"), grp.Current(), statePlural(len(grp.Batches), "call"), fmt.Sprint(len(grp.PendingBatches())))
+	fmt.Fprintf(w, "%s (%d current), %s, %d pending\n", countNoun(len(grp.Instances), "instance"), grp.Current(), countNoun(len(grp.Batches), "call"), len(grp.PendingBatches()))
 	for _, b := range grp.Batches {
-		fmt.Fprintf(w, "\nCall %d: %s, %s, %s", b.Seq, b.Kind, b.Status, statePlural(b.GoodsNum, "instance"))
+		fmt.Fprintf(w, "\nCall %d: %s, %s, %s", b.Seq, b.Kind, b.Status, countNoun(b.GoodsNum, "instance"))
 		if b.Attempts > 0 {
-			fmt.Fprintf(w, ", %s", statePlural(b.Attempts, "attempt"))
+			fmt.Fprintf(w, ", %s", countNoun(b.Attempts, "attempt"))
 		}
 		fmt.Fprintln(w)
 		if b.ClientToken != "" {
@@ -224,13 +232,11 @@ func statePrintGroup(w io.Writer, st *state.State, name string, grp *state.Group
 		}
 		if len(b.Params) > 0 {
 			fmt.Fprintln(w, "  parameters:")
-			keys := make([]string, 0, len(b.Params))
+			keys := spec.SortedKeys(b.Params)
 			width := 0
-			for k := range b.Params {
-				keys = append(keys, k)
+			for _, k := range keys {
 				width = max(width, len(k))
 			}
-			sort.Strings(keys)
 			for _, k := range keys {
 				fmt.Fprintf(w, "    %-*s = %s\n", width, k, b.Params[k])
 			}
@@ -252,6 +258,7 @@ func statePrintGroup(w io.Writer, st *state.State, name string, grp *state.Group
 	return tw.Flush()
 }
 
+// stateBatchError formats the error recorded with a batch on one line.
 func stateBatchError(e *state.BatchError) string {
 	var b strings.Builder
 	if e.Name != "" {
@@ -268,6 +275,7 @@ func stateBatchError(e *state.BatchError) string {
 	return b.String()
 }
 
+// stateTime formats a recorded time in UTC, or "-" when it is not set.
 func stateTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
@@ -275,25 +283,19 @@ func stateTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// stateInstanceStatus names a DescribeInstances status as recorded in the state.
+// stateInstanceStatus names a DescribeInstances status as recorded in the state: the
+// executor's name, with the two states a person reads differently here spelled out.
 func stateInstanceStatus(s int) string {
 	switch s {
 	case 0:
 		return "status not read yet"
 	case state.InstanceFailed:
 		return "creation failed"
-	case state.InstanceRunning:
-		return "running"
-	case state.InstanceCreating:
-		return "creating"
-	case state.InstanceReturned:
-		return "returned"
-	case state.InstanceReturning:
-		return "returning"
 	}
-	return fmt.Sprintf("status %d", s)
+	return executor.StatusName(s)
 }
 
+// stateRmCmd returns `fleet state rm`.
 func stateRmCmd(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
@@ -314,6 +316,8 @@ run "fleet apply" first so that the call is resolved and its instances recorded.
 	return cmd
 }
 
+// runStateRm removes a group's record under the state lock, refusing one with pending
+// calls unless force is set.
 func runStateRm(ctx context.Context, g *globals, out, errOut io.Writer, name string, force bool) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -338,35 +342,20 @@ func runStateRm(ctx context.Context, g *globals, out, errOut io.Writer, name str
 			seqs[i] = fmt.Sprint(b.Seq)
 		}
 		return fmt.Errorf("group %q has %s whose outcome is unknown (call %s): run \"fleet apply\" to resolve it first, or use --force to forget it anyway",
-			name, statePlural(len(pending), "pending call"), strings.Join(seqs, ", "))
+			name, countNoun(len(pending), "pending call"), strings.Join(seqs, ", "))
 	}
 	n, current := len(grp.Instances), grp.Current()
 	st.RemoveGroup(name)
 	if err := state.Write(path, st); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Removed group %s from %s (serial %d): %s forgotten.\n", name, path, st.Serial, statePlural(n, "instance"))
+	fmt.Fprintf(out, "Removed group %s from %s (serial %d): %s forgotten.\n", name, path, st.Serial, countNoun(n, "instance"))
 	if current > 0 {
 		verb := "were"
 		if current == 1 {
 			verb = "was"
 		}
-		fmt.Fprintf(errOut, "Warning: %s of group %s %s NOT returned: it keeps running and being billed. Return what is no longer wanted in the console; if the group is still in the spec, the next apply buys it again.\n", statePlural(current, "current instance"), name, verb)
+		fmt.Fprintf(errOut, "Warning: %s of group %s %s NOT returned: it keeps running and being billed. Return what is no longer wanted in the console; if the group is still in the spec, the next apply buys it again.\n", countNoun(current, "current instance"), name, verb)
 	}
 	return nil
-}
-
-// statePlural returns "1 call", "2 calls".
-func statePlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func stateWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

@@ -50,12 +50,9 @@ Exit status: 0 when the spec has no errors (warnings alone are fine), 1 otherwis
 // githubAnnotationLimit is the most annotations of one severity that --format github prints.
 const githubAnnotationLimit = 10
 
+// runValidate loads the spec of dir and prints its diagnostics in format.
 func runValidate(g *globals, out io.Writer, dir, format string) error {
-	files, err := readSpecDir(dir)
-	if err != nil {
-		return err
-	}
-	in, err := g.specInputs()
+	files, in, err := g.readSpec(dir)
 	if err != nil {
 		return err
 	}
@@ -94,6 +91,8 @@ func printValid(out io.Writer, fl *spec.Fleet) error {
 	return err
 }
 
+// countNoun returns n followed by noun, made plural with an s unless n is 1: "1 group",
+// "3 instances".
 func countNoun(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -96,6 +97,7 @@ type Family struct {
 	storage []StorageRange
 }
 
+// familyJSON is a family as catalog.json writes it.
 type familyJSON struct {
 	Name        string         `json:"name"`
 	Description string         `json:"description"`
@@ -279,6 +281,7 @@ func Default() *Catalog {
 	return defaultCat
 }
 
+// file is the layout of catalog.json.
 type file struct {
 	FormatVersion string              `json:"format_version"`
 	Notes         []string            `json:"notes"`
@@ -297,7 +300,7 @@ func Parse(data []byte) (*Catalog, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("parse catalog: %w", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("parse catalog: data after the catalog object")
 	}
 	if f.FormatVersion != FormatVersion {

@@ -167,6 +167,10 @@ func TestNearest(t *testing.T) {
 	if got := s2.Nearest(0, -1, 1); len(got) != 1 || got[0] != (Pair{1, 1}) {
 		t.Errorf("Nearest(0, -1, 1) = %v; want [1/1]", got)
 	}
+	// 1/2, 2/4 and 4/8 are equally far from 4/2; the pair with the asked cores comes first.
+	if got := s2.Nearest(4, 2, 1); len(got) != 1 || got[0] != (Pair{4, 8}) {
+		t.Errorf("Nearest(4, 2, 1) = %v; want [4/8]", got)
+	}
 	if got := s2.Nearest(2, 4, 100); len(got) != len(s2.Pairs()) || got[0] != (Pair{2, 4}) {
 		t.Errorf("Nearest(2, 4, 100) = %v; want every pair, 2/4 first", got)
 	}
@@ -212,6 +216,8 @@ func TestParseRejectsInconsistentCatalogs(t *testing.T) {
 			region(m, 1)["zones"] = []any{map[string]any{"id": 100001, "name": "x"}}
 		}), "zone 100001 already belongs to ap-guangzhou"},
 		{"trailing data", append(append([]byte{}, embedded...), []byte("{}")...), "data after"},
+		{"trailing brace", append(append([]byte{}, embedded...), []byte("}")...), "data after"},
+		{"trailing bracket", append(append([]byte{}, embedded...), []byte("]")...), "data after"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

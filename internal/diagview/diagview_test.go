@@ -3,39 +3,16 @@ package diagview
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"fleet/internal/golden"
 	"fleet/spec"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/NAME, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
 
 const webSrc = `fleet "prod" {
   region = "gz"
@@ -134,7 +111,7 @@ func TestHumanGolden(t *testing.T) {
 	if err := Human(&b, diags, sources, false); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "human.txt", b.Bytes())
+	golden.Check(t, "human.txt", b.Bytes())
 	if bytes.Contains(b.Bytes(), []byte("\x1b[")) {
 		t.Error("human output without colour contains escape sequences")
 	}
@@ -146,7 +123,7 @@ func TestHumanColor(t *testing.T) {
 	if err := Human(&b, diags[:1], sources, true); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "human-color.txt", b.Bytes())
+	golden.Check(t, "human-color.txt", b.Bytes())
 	if !bytes.Contains(b.Bytes(), []byte("\x1b[31;1mError:")) {
 		t.Errorf("coloured output has no red Error:\n%q", b.String())
 	}
@@ -207,7 +184,7 @@ func TestJSONGolden(t *testing.T) {
 	if err := JSON(&b, diags); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "validate.json", b.Bytes())
+	golden.Check(t, "validate.json", b.Bytes())
 	var doc Document
 	dec := json.NewDecoder(&b)
 	dec.DisallowUnknownFields()
@@ -256,7 +233,7 @@ func TestGitHubGolden(t *testing.T) {
 	if err := GitHub(&b, diags, 0); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "github.txt", b.Bytes())
+	golden.Check(t, "github.txt", b.Bytes())
 }
 
 func TestGitHubEscaping(t *testing.T) {

@@ -120,6 +120,7 @@ func Location(r hcl.Range) string {
 	return r.Filename + ":" + strconv.Itoa(r.Start.Line) + ":" + strconv.Itoa(r.Start.Column)
 }
 
+// plural returns "1 error", "2 errors".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -137,6 +138,7 @@ func (p *Printer) paint(attrs ...color.Attribute) func(string) string {
 	return func(s string) string { return c.Sprint(s) }
 }
 
+// wrap wraps each paragraph of text at the printer's width.
 func (p *Printer) wrap(text string) string {
 	lim := p.Width
 	if lim <= 0 {
@@ -247,6 +249,7 @@ func window(text string, from, to int) (string, int, int) {
 	return prefix + text[start:end] + suffix, shift(from), shift(to)
 }
 
+// splitLines returns the spans of the lines of src; a last line without a newline counts.
 func splitLines(src []byte) []lineSpan {
 	var out []lineSpan
 	start := 0
@@ -319,6 +322,7 @@ func pad(text string, off int) string {
 	return b.String()
 }
 
+// displayWidth returns how many terminal columns text[from:to] takes, or 0 for a bad span.
 func displayWidth(text string, from, to int) int {
 	if from < 0 || to > len(text) || to <= from {
 		return 0
@@ -330,6 +334,7 @@ func displayWidth(text string, from, to int) int {
 	return n
 }
 
+// runeWidth returns the terminal columns of r: 2 for East Asian wide characters, else 1.
 func runeWidth(r rune) int {
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:

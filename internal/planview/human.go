@@ -66,8 +66,10 @@ func Human(w io.Writer, p *planner.Plan, sources map[string][]byte, color bool) 
 	return err
 }
 
+// human holds what the human rendering needs besides the plan: whether to colour.
 type human struct{ color bool }
 
+// colorKind names a colour of the human rendering; palette maps it to terminal attributes.
 type colorKind int
 
 const (
@@ -86,6 +88,7 @@ var palette = map[colorKind][]color.Attribute{
 	colorCyan:   {color.FgCyan},
 }
 
+// paint returns s in the colour k, or s as it is when colour is off.
 func (h *human) paint(s string, k colorKind) string {
 	if !h.color || s == "" {
 		return s
@@ -95,6 +98,7 @@ func (h *human) paint(s string, k colorKind) string {
 	return c.Sprint(s)
 }
 
+// actionColor returns the colour of an action: green to buy, yellow to look at, red for trouble.
 func actionColor(a planner.Action) colorKind {
 	switch a {
 	case planner.ActionPurchase:
@@ -127,7 +131,7 @@ func (h *human) group(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan)
 			fmt.Fprintf(b, ", private IP %s", ip)
 		}
 		if c.Resume {
-			if m := p.CallMarker(callOf(c, g)); m != "" {
+			if m := p.GroupCallMarker(g, c); m != "" {
 				b.WriteString(", adopted if instances named " + m + " exist, else resumed as recorded")
 			} else {
 				b.WriteString(", resumed as recorded")
@@ -208,14 +212,4 @@ func actionLabel(p *planner.Plan, g *planner.GroupPlan) string {
 		return AdoptOrResumeLabel
 	}
 	return string(g.Action)
-}
-
-// callOf returns c with its group set, for the plan's marker check.
-func callOf(c *planner.Call, g *planner.GroupPlan) *planner.Call {
-	if c.Group != "" {
-		return c
-	}
-	cc := *c
-	cc.Group = g.Name
-	return &cc
 }

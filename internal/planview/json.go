@@ -104,7 +104,7 @@ func NewDocument(p *planner.Plan) Document {
 			}
 			jc := Call{Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum, Params: params, Resume: c.Resume}
 			if c.Resume {
-				jc.Marker = p.CallMarker(callOf(c, g))
+				jc.Marker = p.GroupCallMarker(g, c)
 			}
 			jg.Calls = append(jg.Calls, jc)
 		}

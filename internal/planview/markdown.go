@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -65,6 +66,7 @@ type mdStage struct {
 	budget   int  // > 0: keep rows and diagnostics within this many bytes in all
 }
 
+// markdown renders p within limit bytes, trying the fullest stage first.
 func markdown(p *planner.Plan, limit int) string {
 	for _, st := range []mdStage{{details: true}, {}, {collapse: true}} {
 		if s, ok := renderMarkdown(p, st, limit); ok {
@@ -182,7 +184,7 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 	if st.details {
 		first := true
 		for _, g := range p.Groups {
-			if len(g.Calls) == 0 && g.ConfigDiff == "" {
+			if !detailed(g) {
 				continue
 			}
 			if first {
@@ -230,14 +232,8 @@ func tableOrder(p *planner.Plan, st mdStage) []*planner.GroupPlan {
 	return out
 }
 
-func knownAction(a planner.Action) bool {
-	for _, k := range actionOrder {
-		if a == k {
-			return true
-		}
-	}
-	return false
-}
+// knownAction reports whether a is one of the actions of actionOrder.
+func knownAction(a planner.Action) bool { return slices.Contains(actionOrder, a) }
 
 // more formats "1 more group", "19,950 more groups".
 func more(n int, noun string) string {
@@ -247,15 +243,15 @@ func more(n int, noun string) string {
 	return thousands(int64(n)) + " more " + noun + "s"
 }
 
+// hasDetails reports whether any group has a <details> section.
 func hasDetails(p *planner.Plan) bool {
-	for _, g := range p.Groups {
-		if len(g.Calls) > 0 || g.ConfigDiff != "" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(p.Groups, detailed)
 }
 
+// detailed reports whether group g has a <details> section: calls or a configuration diff.
+func detailed(g *planner.GroupPlan) bool { return len(g.Calls) > 0 || g.ConfigDiff != "" }
+
+// tableRow returns the summary table row of group g.
 func tableRow(p *planner.Plan, g *planner.GroupPlan) string {
 	sym := symbol(g.Action)
 	if sym != " " {
@@ -280,6 +276,7 @@ func extraCell(priced bool) string {
 	return ""
 }
 
+// diagItem returns one diagnostic as a Markdown list item, its parts escaped and clipped.
 func diagItem(d *hcl.Diagnostic) string {
 	j := diagview.NewDiagnostic(d)
 	var b strings.Builder
@@ -302,6 +299,7 @@ func diagItem(d *hcl.Diagnostic) string {
 	return b.String()
 }
 
+// writeDetails writes the folded <details> section of group g: its calls and its diff.
 func writeDetails(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
 	fmt.Fprintf(b, "\n<details><summary><code>%s</code>: %s</summary>\n\n", html.EscapeString(clip(g.Name, maxNameBytes)), html.EscapeString(what(p, g)))
 	if len(g.Calls) > 0 {
@@ -353,6 +351,7 @@ func mdCode(s string) string {
 	return fence + s + fence
 }
 
+// longestRun returns the length of the longest run of c in s.
 func longestRun(s string, c byte) int {
 	best, n := 0, 0
 	for i := 0; i < len(s); i++ {

@@ -3,7 +3,6 @@ package planview
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,33 +12,13 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"fleet/internal/golden"
 	"fleet/planner"
 	"fleet/spec"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/NAME, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
 
 const specSrc = `fleet "prod" {
   region = "ap-guangzhou"
@@ -128,9 +107,9 @@ func render(t *testing.T, f func(*bytes.Buffer) error) []byte {
 func TestHumanGolden(t *testing.T) {
 	p, sources := mixedPlan()
 	out := render(t, func(b *bytes.Buffer) error { return Human(b, p, sources, false) })
-	golden(t, "mixed.txt", out)
-	golden(t, "nochanges.txt", render(t, func(b *bytes.Buffer) error { return Human(b, noChangesPlan(), nil, false) }))
-	golden(t, "mixed-color.txt", render(t, func(b *bytes.Buffer) error { return Human(b, p, sources, true) }))
+	golden.Check(t, "mixed.txt", out)
+	golden.Check(t, "nochanges.txt", render(t, func(b *bytes.Buffer) error { return Human(b, noChangesPlan(), nil, false) }))
+	golden.Check(t, "mixed-color.txt", render(t, func(b *bytes.Buffer) error { return Human(b, p, sources, true) }))
 }
 
 func TestHumanContent(t *testing.T) {
@@ -212,7 +191,7 @@ func TestNoChangesLine(t *testing.T) {
 
 func TestJSONGolden(t *testing.T) {
 	p, _ := mixedPlan()
-	golden(t, "mixed.json", render(t, func(b *bytes.Buffer) error { return JSON(b, p) }))
+	golden.Check(t, "mixed.json", render(t, func(b *bytes.Buffer) error { return JSON(b, p) }))
 }
 
 func TestJSONShape(t *testing.T) {
@@ -276,8 +255,8 @@ func TestJSONInvalid(t *testing.T) {
 
 func TestMarkdownGolden(t *testing.T) {
 	p, _ := mixedPlan()
-	golden(t, "mixed.md", render(t, func(b *bytes.Buffer) error { return Markdown(b, p) }))
-	golden(t, "nochanges.md", render(t, func(b *bytes.Buffer) error { return Markdown(b, noChangesPlan()) }))
+	golden.Check(t, "mixed.md", render(t, func(b *bytes.Buffer) error { return Markdown(b, p) }))
+	golden.Check(t, "nochanges.md", render(t, func(b *bytes.Buffer) error { return Markdown(b, noChangesPlan()) }))
 }
 
 // bigPlan returns a plan of n groups made by mk.
@@ -323,6 +302,18 @@ func TestMarkdownLimit(t *testing.T) {
 				return &planner.GroupPlan{Name: name, Action: planner.ActionNone, Desired: 10, Current: 10}, nil
 			}),
 			contains: []string{"| `web-05000` | purchase |", "19,996 groups without changes", "the rows of unchanged groups"},
+		},
+		{
+			name: "steady state with a drifted group",
+			plan: bigPlan(n, func(i int) (*planner.GroupPlan, *hcl.Diagnostic) {
+				g := &planner.GroupPlan{Name: fmt.Sprintf("web-%05d", i), Action: planner.ActionNone, Desired: 10, Current: 10}
+				if i == 7 {
+					// Nothing to buy, but a changed configuration keeps its row.
+					g.ConfigDiff = "--- web (bought)\n+++ web (desired)\n@@ -1 +1 @@\n-cpu = 2\n+cpu = 4\n"
+				}
+				return g, nil
+			}),
+			contains: []string{"| `web-00007` | none |", "19,999 groups without changes"},
 		},
 		{
 			name: "all invalid with long names",
@@ -375,7 +366,7 @@ func TestMarkdownEscaping(t *testing.T) {
 
 func TestGitHub(t *testing.T) {
 	p, _ := mixedPlan()
-	golden(t, "mixed.github", render(t, func(b *bytes.Buffer) error { return GitHub(b, p) }))
+	golden.Check(t, "mixed.github", render(t, func(b *bytes.Buffer) error { return GitHub(b, p) }))
 
 	many := bigPlan(25, func(i int) (*planner.GroupPlan, *hcl.Diagnostic) {
 		sev := hcl.DiagError

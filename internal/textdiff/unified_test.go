@@ -1,4 +1,4 @@
-package main
+package textdiff
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestUnifiedDiff(t *testing.T) {
+func TestUnified(t *testing.T) {
 	var base []string
 	for i := 1; i <= 20; i++ {
 		base = append(base, fmt.Sprintf("line%02d", i))
@@ -81,12 +81,44 @@ func TestUnifiedDiff(t *testing.T) {
 			b:    "x\ny\n",
 			want: "--- a\n+++ b\n@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n+y\n",
 		},
+		{
+			name: "append after ten lines",
+			a:    lines("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"),
+			b:    lines("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"),
+			want: "--- a\n+++ b\n@@ -8,3 +8,4 @@\n h\n i\n j\n+k\n",
+		},
+		{
+			name: "drop the first line",
+			a:    lines("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"),
+			b:    lines("b", "c", "d", "e", "f", "g", "h", "i", "j"),
+			want: "--- a\n+++ b\n@@ -1,4 +1,3 @@\n-a\n b\n c\n d\n",
+		},
+		{
+			name: "two changes three lines apart make one hunk",
+			a:    lines("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"),
+			b:    lines("a", "b", "X", "d", "e", "Y", "g", "h", "i", "j"),
+			want: "--- a\n+++ b\n@@ -1,9 +1,9 @@\n a\n b\n-c\n+X\n d\n e\n-f\n+Y\n g\n h\n i\n",
+		},
+		{
+			name: "from nothing",
+			a:    "",
+			b:    lines("b", "c"),
+			want: "--- a\n+++ b\n@@ -0,0 +1,2 @@\n+b\n+c\n",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := unifiedDiff("a", "b", tc.a, tc.b)
+			got := Unified("a", "b", tc.a, tc.b)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("unifiedDiff (-want +got):\n%s", diff)
+				t.Errorf("Unified (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+// lines joins its arguments as lines, each ending in a newline.
+func lines(s ...string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return strings.Join(s, "\n") + "\n"
 }

@@ -1,4 +1,4 @@
-package main
+package textdiff
 
 import (
 	"fmt"
@@ -7,29 +7,29 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
-// diffContext is the number of unchanged lines shown around each change.
-const diffContext = 3
+// Context is the number of unchanged lines shown around each change.
+const Context = 3
 
-// diffLine is one line of a line diff: its operation and its text with its newline, if any.
-type diffLine struct {
+// line is one line of a line diff: its operation and its text with its newline, if any.
+type line struct {
 	op   diffmatchpatch.Operation
 	text string
 }
 
-// unifiedDiff returns the unified diff that turns a into b, with headers naming aName and
-// bName, or "" when they are equal. It diffs lines with go-diff's line mode.
-func unifiedDiff(aName, bName, a, b string) string {
+// Unified returns the unified diff that turns a into b, with headers naming aName and bName,
+// or "" when they are equal. Changes at most 2*Context unchanged lines apart share a hunk.
+func Unified(aName, bName, a, b string) string {
 	if a == b {
 		return ""
 	}
 	dmp := diffmatchpatch.New()
-	ca, cb, lines := dmp.DiffLinesToChars(a, b)
-	diffs := dmp.DiffCharsToLines(dmp.DiffMain(ca, cb, false), lines)
-	var ops []diffLine
+	ca, cb, table := dmp.DiffLinesToChars(a, b)
+	diffs := dmp.DiffCharsToLines(dmp.DiffMain(ca, cb, false), table)
+	var ops []line
 	for _, d := range diffs {
 		for _, l := range strings.SplitAfter(d.Text, "\n") {
 			if l != "" {
-				ops = append(ops, diffLine{d.Type, l})
+				ops = append(ops, line{d.Type, l})
 			}
 		}
 	}
@@ -53,20 +53,20 @@ func unifiedDiff(aName, bName, a, b string) string {
 			i++
 			continue
 		}
-		// A hunk: from diffContext lines before this change to diffContext lines after the
-		// last change that is at most 2*diffContext equal lines away.
-		start := max(0, i-diffContext)
+		// A hunk: from Context lines before this change to Context lines after the last
+		// change that is at most 2*Context equal lines away.
+		start := max(0, i-Context)
 		end := i
 		for j := i; j < len(ops); j++ {
 			if ops[j].op != diffmatchpatch.DiffEqual {
 				end = j + 1
 				continue
 			}
-			if j-end >= 2*diffContext {
+			if j-end >= 2*Context {
 				break
 			}
 		}
-		stop := min(len(ops), end+diffContext)
+		stop := min(len(ops), end+Context)
 		var aCount, bCount int
 		for _, op := range ops[start:stop] {
 			if op.op != diffmatchpatch.DiffInsert {
@@ -96,7 +96,8 @@ func unifiedDiff(aName, bName, a, b string) string {
 	return out.String()
 }
 
-// hunkRange formats one side of a hunk header the way diff -u does.
+// hunkRange formats one side of a hunk header the way diff -u does: an empty range starts at
+// the line before it, and a count of one is left out.
 func hunkRange(start, count int) string {
 	switch count {
 	case 0:
