@@ -240,8 +240,8 @@ func (l *loader) assign(v *variable, fileVals map[string]fileValue) {
 		cv, err := convert.Convert(val, v.typ)
 		if err != nil {
 			l.fail(v, newDiag(codeVariableValue, v.src, "Wrong type for variable",
-				fmt.Sprintf("The value of var.%s %s must be of type %s, but %s. Give a value of type %s, for example %s.",
-					v.name, from, typeexpr.TypeString(v.typ), err, typeexpr.TypeString(v.typ), example(v.typ))))
+				fmt.Sprintf("The value of var.%s %s has type %s, but the variable's type is %s (%s). Give a value of type %s, for example %s.",
+					v.name, from, val.Type().FriendlyName(), typeexpr.TypeString(v.typ), err, typeexpr.TypeString(v.typ), example(v.typ))))
 			return
 		}
 		val = cv

@@ -138,7 +138,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		st = nil
 	}
 	fleet, diags := spec.Load(ai.files, ai.in)
-	sources := specSources(ai.files, ai.in)
+	sources := specSources(ai.files)
 	view := newApplyView(f, out, sources)
 
 	var plan *planner.Plan
@@ -159,10 +159,10 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	}
 	var client executor.Client
 	if maxCost != nil && plan.Applyable() && plan.HasChanges() {
-		if client, err = newCloudClient(cfg, plan.Region); err != nil {
+		if client, err = newCloudClient(cfg, plan.Region, f.rate); err != nil {
 			return err
 		}
-		if err := pricePlan(ctx, priceClient(client, f.rate), plan); err != nil {
+		if err := pricePlan(ctx, client, plan); err != nil {
 			return err
 		}
 	}
@@ -192,7 +192,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	}
 
 	if client == nil {
-		if client, err = newCloudClient(cfg, plan.Region); err != nil {
+		if client, err = newCloudClient(cfg, plan.Region, f.rate); err != nil {
 			return err
 		}
 	}
@@ -210,9 +210,8 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	defer close(finished)
 	applyWatchSignals(stop, finished, errOut)
 
-	retrying := executor.WithRetry(executor.Detach(executor.WithRateLimit(client, f.rate)), executor.RetryPolicy{})
 	res, applyErr := executor.Apply(ctx, plan, executor.Options{
-		Client:      retrying,
+		Client:      client,
 		State:       st,
 		Journal:     journal,
 		Secret:      applySecretResolver(fleet),
@@ -238,7 +237,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		view.Summary(res)
 	}
 	if f.wait && res != nil && res.Bought+res.Adopted > 0 && ctx.Err() == nil {
-		counts, werr := applyWait(ctx, retrying, st, res, f.waitTimeout, time.Now)
+		counts, werr := applyWait(ctx, client, st, res, f.waitTimeout, time.Now)
 		if err := state.Write(statePath, st); err != nil && werr == nil {
 			werr = err
 		}
@@ -285,15 +284,10 @@ func applyReadInput(g *globals, args []string) (*applyInput, error) {
 			}
 		}
 	}
-	files, err := readSpecDir(ai.dir)
-	if err != nil {
+	var err error
+	if ai.files, ai.in, err = g.readSpec(ai.dir); err != nil {
 		return nil, err
 	}
-	in, err := g.specInputs()
-	if err != nil {
-		return nil, err
-	}
-	ai.files, ai.in = files, in
 	return ai, nil
 }
 

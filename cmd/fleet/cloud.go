@@ -41,11 +41,12 @@ func cloudConfig() (cvm.Config, error) {
 	return cfg, nil
 }
 
-// newCloudClient returns the API client of cfg for region. It is the one place where the
-// bare API client is made, so every command that talks to the cloud logs its calls the same
-// way: one line per attempt on stderr at the level FLEET_LOG names, none when it is unset.
-// Callers add the retries and the rate limit around it.
-func newCloudClient(cfg cvm.Config, region string) (executor.Client, error) {
+// newCloudClient returns the client through which every command talks to the API of cfg in
+// region: each attempt logged (one line on stderr at the level FLEET_LOG names, none when it
+// is unset), at most rate calls a second (0: no limit), retried as apply retries, and an
+// attempt already sent when the command is interrupted let to finish (executor.Detach).
+// It is the one place where the API client is made and wrapped.
+func newCloudClient(cfg cvm.Config, region string, rate float64) (executor.Client, error) {
 	cfg.Region = region
 	c, err := cvm.New(cfg)
 	if err != nil {
@@ -55,7 +56,8 @@ func newCloudClient(cfg cvm.Config, region string) (executor.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return executor.WithLog(c, logger), nil
+	logged := executor.WithLog(c, logger)
+	return executor.WithRetry(executor.Detach(executor.WithRateLimit(logged, rate)), executor.RetryPolicy{}), nil
 }
 
 // envLogger returns the logger FLEET_LOG asks for: text lines on stderr at that level, or nil

@@ -115,7 +115,7 @@ func TestDesignEnvCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := newCloudClient(cfg, "ap-guangzhou")
+	c, err := newCloudClient(cfg, "ap-guangzhou", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 	}
 	fleet, diags := spec.Load(files, in)
 	if fleet == nil || diags.HasErrors() {
-		_ = diagview.Human(errOut, diags, specSources(files, in), wantColor(errOut))
+		_ = diagview.Human(errOut, diags, specSources(files), wantColor(errOut))
 		return fmt.Errorf("import: the spec of %s has errors; fix them first (nothing was imported)", f.dir)
 	}
 	var sg *spec.Group
@@ -150,11 +150,10 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 
 	var found map[string]cvm.Instance
 	if len(ask) > 0 {
-		client, err := newCloudClient(cfg, st.Region)
+		c, err := newCloudClient(cfg, st.Region, f.rate)
 		if err != nil {
 			return err
 		}
-		c := executor.WithRetry(executor.WithRateLimit(client, f.rate), executor.RetryPolicy{})
 		found, err = executor.DescribeByID(ctx, c, ask)
 		if err != nil {
 			return fmt.Errorf("import: %w (nothing was imported)", err)

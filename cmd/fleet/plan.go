@@ -99,11 +99,7 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 		}
 		cloud = &cfg
 	}
-	files, err := readSpecDir(dir)
-	if err != nil {
-		return err
-	}
-	in, err := g.specInputs()
+	files, in, err := g.readSpec(dir)
 	if err != nil {
 		return err
 	}
@@ -129,11 +125,11 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 	}
 	p := planner.Compute(f, st)
 	if (o.price || maxCost != nil) && p.Applyable() {
-		client, err := newCloudClient(*cloud, p.Region)
+		client, err := newCloudClient(*cloud, p.Region, defaultRate)
 		if err != nil {
 			return err
 		}
-		if err := pricePlan(ctx, priceClient(client, defaultRate), p); err != nil {
+		if err := pricePlan(ctx, client, p); err != nil {
 			return err
 		}
 	}
@@ -141,7 +137,7 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 	// A large fleet prints a line or more per group: buffer them. Colour is decided on the
 	// real output.
 	bw := bufio.NewWriterSize(out, 64<<10)
-	err = renderPlan(bw, p, o.format, specSources(files, in), wantColor(out))
+	err = renderPlan(bw, p, o.format, specSources(files), wantColor(out))
 	if ferr := bw.Flush(); err == nil {
 		err = ferr
 	}

@@ -21,12 +21,6 @@ func parseMaxCost(s string) (*int64, error) {
 	return &fen, nil
 }
 
-// priceClient wraps the API client for price inquiries with the retries and the rate limit
-// of apply.
-func priceClient(c executor.Client, rate float64) executor.Client {
-	return executor.WithRetry(executor.Detach(executor.WithRateLimit(c, rate)), executor.RetryPolicy{})
-}
-
 // pricePlan asks the price of every call of p and records it in the plan: per group (every
 // group, 0 for a group without calls) and in the summary.
 func pricePlan(ctx context.Context, c executor.Client, p *planner.Plan) error {

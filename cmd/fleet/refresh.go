@@ -82,11 +82,10 @@ func runRefresh(ctx context.Context, g *globals, f *refreshFlags, out io.Writer,
 	if err != nil {
 		return err
 	}
-	client, err := newCloudClient(cfg, st.Region)
+	c, err := newCloudClient(cfg, st.Region, f.rate)
 	if err != nil {
 		return err
 	}
-	c := executor.WithRetry(executor.WithRateLimit(client, f.rate), executor.RetryPolicy{})
 	res, err := executor.Refresh(ctx, c, st, time.Now())
 	if err != nil {
 		return fmt.Errorf("%w (the state was not written)", err)

@@ -63,7 +63,7 @@ func runValidate(g *globals, out io.Writer, dir, format string) error {
 	case "github":
 		err = diagview.GitHub(out, diags, githubAnnotationLimit)
 	default:
-		sources := specSources(files, in)
+		sources := specSources(files)
 		err = diagview.Human(out, diags, sources, wantColor(out))
 		if err == nil && !diags.HasErrors() {
 			err = printValid(out, fl)
@@ -103,8 +103,7 @@ func countNoun(n int, noun string) string {
 // specSources maps each spec file's name to its bytes, for the source lines of human output.
 // Variable files are left out on purpose: they are where secret values live, and a
 // diagnostic about one is shown with its location only.
-func specSources(files []spec.File, in spec.Inputs) map[string][]byte {
-	_ = in
+func specSources(files []spec.File) map[string][]byte {
 	m := make(map[string][]byte, len(files))
 	for _, f := range files {
 		m[f.Name] = f.Src

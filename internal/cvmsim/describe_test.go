@@ -231,16 +231,18 @@ func TestDataFile(t *testing.T) {
 	}
 
 	for name, content := range map[string]string{
-		"not json":        "{",
-		"unknown field":   `{"format_version":"1","surprise":1}`,
-		"other version":   `{"format_version":"9"}`,
-		"repeated id":     `{"format_version":"1","instances":[{"id":"ins-aaaaaaaa"},{"id":"ins-aaaaaaaa"}]}`,
-		"short id":        `{"format_version":"1","instances":[{"id":"ab"}]}`,
-		"other id form":   `{"format_version":"1","instances":[{"id":"qcvm12345"}]}`,
-		"bad balance":     `{"format_version":"1","balance_fen":-7}`,
-		"bad vpc":         `{"format_version":"1","vpcs":[{"id":"x","subnets":[]}]}`,
-		"null token":      `{"format_version":"1","tokens":{"t":null}}`,
-		"trailing object": `{"format_version":"1"}{}`,
+		"not json":         "{",
+		"unknown field":    `{"format_version":"1","surprise":1}`,
+		"other version":    `{"format_version":"9"}`,
+		"repeated id":      `{"format_version":"1","instances":[{"id":"ins-aaaaaaaa"},{"id":"ins-aaaaaaaa"}]}`,
+		"short id":         `{"format_version":"1","instances":[{"id":"ab"}]}`,
+		"other id form":    `{"format_version":"1","instances":[{"id":"qcvm12345"}]}`,
+		"bad balance":      `{"format_version":"1","balance_fen":-7}`,
+		"bad vpc":          `{"format_version":"1","vpcs":[{"id":"x","subnets":[]}]}`,
+		"null token":       `{"format_version":"1","tokens":{"t":null}}`,
+		"trailing object":  `{"format_version":"1"}{}`,
+		"trailing brace":   `{"format_version":"1"}}`,
+		"trailing garbage": `{"format_version":"1"} x`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.json")

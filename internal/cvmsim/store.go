@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -42,7 +43,7 @@ func (s *Server) load(path string) error {
 	if err := dec.Decode(&f); err != nil {
 		return fmt.Errorf("load simulator data %s: %w", path, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("load simulator data %s: data after the first JSON object", path)
 	}
 	if f.FormatVersion != dataFormatVersion {
