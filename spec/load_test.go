@@ -1021,3 +1021,44 @@ func TestLoadPasswordMasked(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadVarFileBadInput: a variable file gets the guards of a spec file. A file nested
+// deeper than the parsers can recurse would otherwise overflow the stack and kill the process.
+func TestLoadVarFileBadInput(t *testing.T) {
+	src := []byte("fleet \"prod\" {\n  region = \"ap-guangzhou\"\n}\nvariable \"n\" {\n  type = number\n  default = 1\n}\n")
+	deep := "n = " + strings.Repeat("[", maxNesting+1) + strings.Repeat("]", maxNesting+1) + "\n"
+	for name, content := range map[string]string{
+		"too deep": deep,
+		"binary":   "n = 1\x00\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, diags := Load([]File{{Name: "main.fleet.hcl", Src: src}},
+				Inputs{VarFiles: []File{{Name: "prod.vars.hcl", Src: []byte(content)}}})
+			if !diags.HasErrors() {
+				t.Fatal("no error for a broken variable file")
+			}
+			d := diags[0]
+			if Code(d) != codeSyntax || d.Subject == nil || d.Subject.Filename != "prod.vars.hcl" {
+				t.Errorf("got %s %q at %v, want a syntax error in prod.vars.hcl", Code(d), d.Summary, d.Subject)
+			}
+		})
+	}
+}
+
+// TestLoadRawValueTooDeep: a value given with --var or FLEET_VAR_ that nests deeper than the
+// expression parser can recurse is refused as an invalid value, not parsed.
+func TestLoadRawValueTooDeep(t *testing.T) {
+	src := []byte("fleet \"prod\" {\n  region = \"ap-guangzhou\"\n}\nvariable \"n\" {\n  type = list(number)\n}\n")
+	deep := strings.Repeat("[", maxNesting+1) + strings.Repeat("]", maxNesting+1)
+	for name, in := range map[string]Inputs{
+		"--var":      {Vars: map[string]string{"n": deep}},
+		"FLEET_VAR_": {Env: map[string]string{"n": deep}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, diags := Load([]File{{Name: "main.fleet.hcl", Src: src}}, in)
+			if !diags.HasErrors() || Code(diags[0]) != codeVariableValue || diags[0].Summary != "Invalid value for variable" {
+				t.Errorf("got %v, want an invalid value for variable", diags)
+			}
+		})
+	}
+}

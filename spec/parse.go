@@ -58,11 +58,13 @@ func parseUnits(files []File, units []parseUnit) []parsedFile {
 	return out
 }
 
-// parseFile parses one file: HCL JSON syntax when its name ends in .json, native otherwise.
+// parseFile parses one spec or variable file: HCL JSON syntax when its name ends in .json,
+// native otherwise. A file that is not text, or nests deeper than the parsers can recurse, is
+// refused before it is parsed; every diagnostic has the code syntax.
 func parseFile(f File) parsedFile {
 	if r, ok := binary(f); ok {
 		return parsedFile{diags: hcl.Diagnostics{newDiag(codeSyntax, &r, "Not a text file",
-			"A spec file is UTF-8 text, and this file holds a byte that is not (a NUL byte or an invalid UTF-8 sequence). Remove the file from the spec directory or give it another name.")}}
+			"Spec and variable files are UTF-8 text, and this file holds a byte that is not (a NUL byte or an invalid UTF-8 sequence). Check that it is the file you meant; a spec directory takes every *.fleet.hcl and *.fleet.json file in it.")}}
 	}
 	if r, ok := tooDeep(f); !ok {
 		return parsedFile{diags: hcl.Diagnostics{newDiag(codeSyntax, &r, "Expression too deeply nested",

@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -159,20 +158,13 @@ func (l *loader) declare(b *hcl.Block) *variable {
 func (l *loader) varFileValues() map[string]fileValue {
 	out := map[string]fileValue{}
 	for _, f := range l.in.VarFiles {
-		var file *hcl.File
-		var diags hcl.Diagnostics
-		if isJSONName(f.Name) {
-			file, diags = json.Parse(f.Src, f.Name)
-		} else {
-			file, diags = hclsyntax.ParseConfig(f.Src, f.Name, hcl.InitialPos)
-		}
-		for _, d := range diags {
-			l.diags = append(l.diags, WithCode(codeSyntax, d))
-		}
-		if file == nil || file.Body == nil {
+		// Parsed as spec files are, so that a broken or hostile file gets the same guards.
+		pf := parseFile(f)
+		l.diags = append(l.diags, pf.diags...)
+		if pf.body == nil {
 			continue
 		}
-		attrs, ds := justAttributes(file.Body, "a variable file")
+		attrs, ds := justAttributes(pf.body, "a variable file")
 		l.diags = append(l.diags, ds...)
 		for _, a := range sortedAttrs(attrs) {
 			if l.vars[a.Name] == nil {
@@ -270,6 +262,10 @@ func (l *loader) parseRaw(v *variable, raw, from string) (cty.Value, *hcl.Diagno
 	bad := newDiag(codeVariableValue, nil, "Invalid value for variable",
 		fmt.Sprintf("The value of var.%s %s is not a valid value of type %s. Write it in HCL syntax, for example %s.",
 			v.name, from, typeexpr.TypeString(v.typ), example(v.typ)))
+	// The parser recurses once per level of nesting: refuse what could overflow the stack.
+	if _, ok := tooDeep(File{Name: "value of var." + v.name, Src: []byte(raw)}); !ok {
+		return cty.NilVal, bad
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), "value of var."+v.name, hcl.InitialPos)
 	if diags.HasErrors() || len(expr.Variables()) > 0 {
 		return cty.NilVal, bad
