@@ -9,6 +9,7 @@ import (
 	"fleet/spec"
 
 	"github.com/fatih/color"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
@@ -53,6 +54,24 @@ const githubAnnotationLimit = 10
 // runValidate loads the spec of dir and prints its diagnostics in format.
 func runValidate(g *globals, out io.Writer, dir, format string) error {
 	files, in, err := g.readSpec(dir)
+	if err != nil && format != "human" {
+		// A program reads this output: it gets the document it asked for, with the reason
+		// as a diagnostic without a place.
+		diags := hcl.Diagnostics{spec.WithCode("spec-files", &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read the spec",
+			Detail:   fmt.Sprintf("%v. Run fleet validate in a directory of *.fleet.hcl or *.fleet.json files, or name one.", err),
+		})}
+		if format == "json" {
+			err = diagview.JSON(out, diags)
+		} else {
+			err = diagview.GitHub(out, diags, githubAnnotationLimit)
+		}
+		if err != nil {
+			return fmt.Errorf("write diagnostics: %w", err)
+		}
+		return silentExit(exitError)
+	}
 	if err != nil {
 		return err
 	}
