@@ -483,8 +483,6 @@ func (x *applier) unsent(c *planner.Call, err error) {
 		o.Status = state.StatusFailed
 		x.res.Failed++
 		e.Type = EventCallFailed
-	}
-	if !c.Resume {
 		x.failedGroups[c.Group] = true
 	}
 	x.res.Outcomes = append(x.res.Outcomes, o)
@@ -569,15 +567,7 @@ func errString(err error) string {
 }
 
 // secrets returns the clear values of the job's secret parameters.
-func (j *job) secrets() []string {
-	var out []string
-	for k, v := range j.clear {
-		if spec.SecretParams[k] && v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
+func (j *job) secrets() []string { return secretsOf(j.clear) }
 
 // redact returns err with every secret value in its text replaced, so that an answer that
 // echoes a password reaches neither the journal nor any output. A *cvm.Error keeps its
@@ -586,29 +576,27 @@ func redact(err error, secrets []string) error {
 	if err == nil || len(secrets) == 0 {
 		return err
 	}
-	leaks := false
-	for _, v := range secrets {
-		if strings.Contains(err.Error(), v) {
-			leaks = true
-		}
-	}
-	if !leaks {
+	text := err.Error()
+	clean := maskSecrets(text, secrets)
+	if clean == text {
 		return err
 	}
-	clean := func(s string) string {
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, "(secret)")
-		}
-		return s
-	}
 	var e *cvm.Error
-	if errors.As(err, &e) {
-		r := *e
-		r.Message = clean(e.Message)
-		if e.Err != nil {
-			r.Err = errors.New(clean(e.Err.Error()))
-		}
-		return &r
+	if !errors.As(err, &e) {
+		return errors.New(clean)
 	}
-	return errors.New(clean(err.Error()))
+	r := *e
+	r.Message = maskSecrets(e.Message, secrets)
+	if e.Err != nil {
+		r.Err = errors.New(maskSecrets(e.Err.Error(), secrets))
+	}
+	return &r
+}
+
+// maskSecrets returns s with every secret value replaced by "(secret)".
+func maskSecrets(s string, secrets []string) string {
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, "(secret)")
+	}
+	return s
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"fleet/internal/cvm"
@@ -91,11 +90,7 @@ func (l *logged) record(ctx context.Context, action string, start time.Time, err
 		l.log.LogAttrs(ctx, slog.LevelInfo, "call", all...)
 		return
 	}
-	text := err.Error()
-	for _, s := range secrets {
-		text = strings.ReplaceAll(text, s, "(secret)")
-	}
-	all = append(all, slog.String("class", cvm.ClassOf(err).String()), slog.String("error", text))
+	all = append(all, slog.String("class", cvm.ClassOf(err).String()), slog.String("error", maskSecrets(err.Error(), secrets)))
 	l.log.LogAttrs(ctx, slog.LevelWarn, "call failed", all...)
 }
 

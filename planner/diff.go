@@ -2,6 +2,7 @@ package planner
 
 import (
 	"encoding/hex"
+	"maps"
 	"strings"
 
 	"fleet/internal/textdiff"
@@ -43,7 +44,7 @@ func ConfigText(params map[string]string) string {
 func ConfigDiff(group string, bought, desired map[string]string) string {
 	if name, ok := bought[paramName]; ok {
 		if un := unmarkedName(name, desired[paramName]); un != name {
-			bought = copyMap(bought)
+			bought = maps.Clone(bought)
 			bought[paramName] = un
 		}
 	}
@@ -99,12 +100,3 @@ func sameConfig(a, b map[string]string) bool {
 
 // maskedEqual compares two secret values of which either may be masked.
 func maskedEqual(a, b string) bool { return maskOnce(a) == maskOnce(b) }
-
-// copyMap returns a copy of m that may be changed without touching m.
-func copyMap(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}

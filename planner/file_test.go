@@ -223,3 +223,17 @@ func FuzzDecodeFile(f *testing.F) {
 		}
 	})
 }
+
+// A body whose checksum holds but whose journal count is negative was not written by
+// EncodeFile from a real state: it is refused.
+func TestDecodeFileRejectsNegativeJournal(t *testing.T) {
+	pf, _, _ := testFile(t)
+	pf.StateJournal = -1
+	b, err := EncodeFile(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeFile(b); !errors.Is(err, ErrCorruptPlan) || !strings.Contains(err.Error(), "negative journal") {
+		t.Fatalf("got error %v, want the negative journal count refused", err)
+	}
+}

@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -59,7 +61,7 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 		p.Groups = append(p.Groups, gp)
 		warnings = append(warnings, diags...)
 	}
-	for _, name := range sortedGroupNames(recorded) {
+	for _, name := range slices.Sorted(maps.Keys(recorded)) {
 		if inSpec[name] {
 			continue
 		}
@@ -299,9 +301,7 @@ func groupWarning(g *spec.Group, code, summary, detail string) *hcl.Diagnostic {
 // parameters, whatever the spec says now.
 func resumeCall(group string, b *state.Batch) *Call {
 	params := make(map[string]string, len(b.Params)+2)
-	for k, v := range b.Params {
-		params[k] = v
-	}
+	maps.Copy(params, b.Params)
 	if _, ok := params[paramToken]; !ok && b.ClientToken != "" {
 		params[paramToken] = b.ClientToken
 	}
@@ -321,9 +321,7 @@ func newCalls(f *spec.Fleet, g *spec.Group, base map[string]string, h history, n
 	seq := h.nextSeq
 	add := func(goods int, ip string) {
 		params := make(map[string]string, len(base)+3)
-		for k, v := range base {
-			params[k] = v
-		}
+		maps.Copy(params, base)
 		params[paramGoodsNum] = strconv.Itoa(goods)
 		if ip != "" {
 			params[paramPrivateIP] = ip
@@ -376,14 +374,4 @@ func summarize(groups []*GroupPlan) Summary {
 		}
 	}
 	return s
-}
-
-// sortedGroupNames returns the names of the recorded groups in order.
-func sortedGroupNames(m map[string]*state.Group) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

@@ -514,10 +514,8 @@ func (c *ruleChecker) storageTypeList() string {
 }
 
 func (c *ruleChecker) storageTypeDescription(id int) string {
-	for _, t := range c.cat.StorageTypes() {
-		if t.ID == id {
-			return t.Description
-		}
+	if t, ok := c.cat.StorageType(id); ok {
+		return t.Description
 	}
 	return "storage type " + strconv.Itoa(id)
 }

@@ -214,6 +214,12 @@ func TestRuleStorageTypeFamily(t *testing.T) {
 	ruleCase{valid: []string{`instance_type = "CVM.I1"`, `storage_type = "local_ssd"`},
 		invalid: []string{`instance_type = "CVM.I1"`},
 		code:    "storage-type-family", line: 4, col: 1}.run(t)
+	d := ruleDetail(t, ruleSpec("gz", []string{`instance_type = "CVM.S2"`, `storage_type = "local_ssd"`}, ""), "storage-type-family")
+	for _, want := range []string{`no "local_ssd" (local SSD) disks`, `to "local" or "cloud".`} {
+		if !strings.Contains(d, want) {
+			t.Errorf("detail %q lacks %q", d, want)
+		}
+	}
 }
 
 func TestRuleStorageSizeStep(t *testing.T) {

@@ -75,23 +75,19 @@ refused call, 4 when some call's outcome is unknown (run apply again to reconcil
 				if f.parallelism < 1 {
 					return fmt.Errorf("invalid --parallelism %d: want at least 1", f.parallelism)
 				}
-				if f.rate < 0 {
-					return fmt.Errorf("invalid --rate %g: want 0 (no limit) or more calls a second", f.rate)
+				if err := checkRate(f.rate); err != nil {
+					return err
 				}
 				if f.json && !f.autoApprove {
 					return errors.New("--json needs --auto-approve: there is no prompt in JSON mode")
 				}
-				ctx := cmd.Context()
-				if ctx == nil {
-					ctx = context.Background()
-				}
-				return runApply(ctx, g, f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args)
+				return runApply(cmd.Context(), g, f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args)
 			},
 		}
 		fl := cmd.Flags()
 		fl.BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking (required when stdin is not a terminal)")
 		fl.IntVar(&f.parallelism, "parallelism", executor.DefaultParallelism, "calls in flight at once")
-		fl.Float64Var(&f.rate, "rate", 10, "most calls a second, retries included (0: no limit)")
+		rateFlag(fl, &f.rate)
 		fl.BoolVar(&f.json, "json", false, "print one JSON event per line")
 		fl.BoolVar(&f.wait, "wait", false, "after buying, poll until the new instances run")
 		fl.DurationVar(&f.waitTimeout, "wait-timeout", 15*time.Minute, "how long --wait polls at most")

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"fleet/executor"
 	"fleet/internal/cvm"
 )
@@ -88,4 +90,17 @@ func logLevel(s string) (*slog.Level, error) {
 		return nil, fmt.Errorf("invalid %s %q: want debug, info, warn or error", envLog, s)
 	}
 	return &l, nil
+}
+
+// rateFlag defines --rate, the most API calls a second of a command that talks to the API.
+func rateFlag(fl *pflag.FlagSet, rate *float64) {
+	fl.Float64Var(rate, "rate", defaultRate, "most calls a second, retries included (0: no limit)")
+}
+
+// checkRate refuses a negative --rate.
+func checkRate(rate float64) error {
+	if rate < 0 {
+		return fmt.Errorf("invalid --rate %g: want 0 (no limit) or more calls a second", rate)
+	}
+	return nil
 }

@@ -54,19 +54,15 @@ TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
 Exit status: 0 when every id was imported, 1 otherwise (nothing is then written).`,
 			Args: cobra.MinimumNArgs(2),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if f.rate < 0 {
-					return fmt.Errorf("invalid --rate %g: want 0 (no limit) or more calls a second", f.rate)
+				if err := checkRate(f.rate); err != nil {
+					return err
 				}
-				ctx := cmd.Context()
-				if ctx == nil {
-					ctx = context.Background()
-				}
-				return runImport(ctx, g, f, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], args[1:])
+				return runImport(cmd.Context(), g, f, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], args[1:])
 			},
 		}
 		fl := cmd.Flags()
 		fl.StringVar(&f.dir, "dir", ".", "the spec directory")
-		fl.Float64Var(&f.rate, "rate", 10, "most calls a second, retries included (0: no limit)")
+		rateFlag(fl, &f.rate)
 		return cmd
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,11 +57,7 @@ when there is.`,
 				default:
 					return fmt.Errorf("invalid --format %q: want human, json, markdown or github", o.format)
 				}
-				ctx := cmd.Context()
-				if ctx == nil {
-					ctx = context.Background()
-				}
-				return runPlan(ctx, g, cmd.OutOrStdout(), cmd.ErrOrStderr(), specDir(args), o)
+				return runPlan(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), specDir(args), o)
 			},
 		}
 		fl := cmd.Flags()
@@ -145,7 +142,7 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 		return fmt.Errorf("write plan: %w", err)
 	}
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); o.format == "github" && path != "" {
-		if err := planview.AppendStepSummary(path, p); err != nil {
+		if err := appendStepSummary(path, p); err != nil {
 			return err
 		}
 	}
@@ -207,6 +204,28 @@ func savePlan(path string, p *planner.Plan, files []spec.File, vars []spec.VarVa
 	}
 	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("save plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// appendStepSummary appends the Markdown rendering of p to the file at path, the job summary
+// file GitHub Actions names in $GITHUB_STEP_SUMMARY.
+func appendStepSummary(path string, p *planner.Plan) error {
+	var b bytes.Buffer
+	if err := planview.Markdown(&b, p); err != nil {
+		return fmt.Errorf("append step summary %s: %w", path, err)
+	}
+	b.WriteByte('\n')
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("append step summary %s: %w", path, err)
+	}
+	_, err = f.Write(b.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("append step summary %s: %w", path, err)
 	}
 	return nil
 }

@@ -44,19 +44,15 @@ TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
 Exit status: 0 on success, 1 on any error (the state is then not written).`,
 			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if f.rate < 0 {
-					return fmt.Errorf("invalid --rate %g: want 0 (no limit) or more calls a second", f.rate)
+				if err := checkRate(f.rate); err != nil {
+					return err
 				}
-				ctx := cmd.Context()
-				if ctx == nil {
-					ctx = context.Background()
-				}
-				return runRefresh(ctx, g, f, cmd.OutOrStdout(), specDir(args))
+				return runRefresh(cmd.Context(), g, f, cmd.OutOrStdout(), specDir(args))
 			},
 		}
 		fl := cmd.Flags()
 		fl.BoolVar(&f.json, "json", false, "print the result as a JSON document")
-		fl.Float64Var(&f.rate, "rate", 10, "most calls a second, retries included (0: no limit)")
+		rateFlag(fl, &f.rate)
 		return cmd
 	})
 }

@@ -319,9 +319,6 @@ run "fleet apply" first so that the call is resolved and its instances recorded.
 // runStateRm removes a group's record under the state lock, refusing one with pending
 // calls unless force is set.
 func runStateRm(ctx context.Context, g *globals, out, errOut io.Writer, name string, force bool) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	path := g.statePathFor(".")
 	lock, err := state.Lock(ctx, path, "state rm", g.lockTimeout)
 	if err != nil {

@@ -240,13 +240,21 @@ func (c *Catalog) FamilyNames() []string {
 // StorageTypes returns the storage types in catalog order.
 func (c *Catalog) StorageTypes() []StorageType { return slices.Clone(c.storageTypes) }
 
+// StorageType returns the storage type with the id, and false when the catalog does not know it.
+func (c *Catalog) StorageType(id int) (StorageType, bool) {
+	for _, t := range c.storageTypes {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return StorageType{}, false
+}
+
 // StorageTypeName returns the spec spelling of a storage type id ("local" for 1), or its
 // number when the catalog does not know it.
 func (c *Catalog) StorageTypeName(id int) string {
-	for _, t := range c.storageTypes {
-		if t.ID == id {
-			return t.Name
-		}
+	if t, ok := c.StorageType(id); ok {
+		return t.Name
 	}
 	return strconv.Itoa(id)
 }

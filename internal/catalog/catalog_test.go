@@ -228,3 +228,20 @@ func TestParseRejectsInconsistentCatalogs(t *testing.T) {
 		})
 	}
 }
+
+func TestStorageTypeLookup(t *testing.T) {
+	c := Default()
+	st, ok := c.StorageType(3)
+	if want := (StorageType{ID: 3, Name: "local_ssd", Description: "local SSD"}); !ok || st != want {
+		t.Errorf("StorageType(3) = %+v, %v; want %+v, true", st, ok, want)
+	}
+	if st, ok := c.StorageType(9); ok {
+		t.Errorf("StorageType(9) = %+v, true; want false for an unknown id", st)
+	}
+	if got := c.StorageTypeName(2); got != "cloud" {
+		t.Errorf("StorageTypeName(2) = %q; want %q", got, "cloud")
+	}
+	if got := c.StorageTypeName(9); got != "9" {
+		t.Errorf("StorageTypeName(9) = %q; want the number %q", got, "9")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 )
 
@@ -209,9 +210,7 @@ func (c *Client) DescribeInstances(ctx context.Context, f DescribeFilter) ([]Ins
 	for start := 0; start < len(ids); start += describePageSize {
 		chunk := ids[start:min(start+describePageSize, len(ids))]
 		params := make(map[string]string, len(base)+len(chunk))
-		for k, v := range base {
-			params[k] = v
-		}
+		maps.Copy(params, base)
 		for i, id := range chunk {
 			params["instanceIds."+strconv.Itoa(i)] = id
 		}
@@ -244,9 +243,7 @@ func (c *Client) describeAll(ctx context.Context, params map[string]string) ([]I
 	offset := 0
 	for range maxDescribePages {
 		p := make(map[string]string, len(params)+2)
-		for k, v := range params {
-			p[k] = v
-		}
+		maps.Copy(p, params)
 		p["offset"] = strconv.Itoa(offset)
 		p["limit"] = strconv.Itoa(describePageSize)
 		f, err := c.call(ctx, action, p)

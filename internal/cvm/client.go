@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -200,9 +201,7 @@ func (c *Client) signedForm(action string, params map[string]string) (url.Values
 		}
 	}
 	all := make(map[string]string, len(params)+8)
-	for k, v := range params {
-		all[k] = v
-	}
+	maps.Copy(all, params)
 	all["Action"] = action
 	if c.region != "" {
 		all["Region"] = c.region

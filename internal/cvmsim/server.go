@@ -1,6 +1,7 @@
 package cvmsim
 
 import (
+	"context"
 	"crypto/hmac"
 	"encoding/json"
 	"fmt"
@@ -190,18 +191,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed: use GET or POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if d := s.delay(); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			// The client gave up or the server is stopping: nothing was done, and no
-			// answer is sent (an empty answer would read as an unknown outcome).
-			t.Stop()
-			s.logf("%s %s abandoned during the simulated latency", r.Method, params["Action"])
-			dropConnection(w)
-			return
-		}
+	if !waitFor(r.Context(), s.delay()) {
+		// The client gave up or the server is stopping: nothing was done, and no
+		// answer is sent (an empty answer would read as an unknown outcome).
+		s.logf("%s %s abandoned during the simulated latency", r.Method, params["Action"])
+		dropConnection(w)
+		return
 	}
 	var body any
 	drop := false
@@ -216,17 +211,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dropConnection(w)
 		return
 	}
-	if d := s.cfg.AnswerDelay; d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			// The request took effect; its client gave up before the answer.
-			t.Stop()
-			s.logf("%s %s done, answer abandoned during the answer delay", r.Method, params["Action"])
-			dropConnection(w)
-			return
-		}
+	if !waitFor(r.Context(), s.cfg.AnswerDelay) {
+		// The request took effect; its client gave up before the answer.
+		s.logf("%s %s done, answer abandoned during the answer delay", r.Method, params["Action"])
+		dropConnection(w)
+		return
 	}
 	buf, merr := json.Marshal(body)
 	if merr != nil {
@@ -236,6 +225,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(buf)+1))
 	w.Write(append(buf, '\n'))
+}
+
+// waitFor waits d (nothing when d is not positive) and reports false if ctx ends first.
+func waitFor(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // dropConnection closes the client's connection without an answer.

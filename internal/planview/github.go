@@ -13,7 +13,7 @@ const GitHubAnnotationLimit = 10
 
 // GitHub writes one workflow-command annotation per diagnostic of the plan, at most
 // GitHubAnnotationLimit per severity, and a notice counting the ones left out. The caller
-// adds the Markdown rendering to the job summary with AppendStepSummary.
+// adds the Markdown rendering to the job summary.
 func GitHub(w io.Writer, p *planner.Plan) error {
 	if p == nil {
 		return errNoPlan

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -37,26 +36,6 @@ func Markdown(w io.Writer, p *planner.Plan) error {
 	}
 	_, err := io.WriteString(w, markdown(p, MarkdownLimit))
 	return err
-}
-
-// AppendStepSummary appends the Markdown rendering of p to the file at path, the job summary
-// file GitHub Actions names in $GITHUB_STEP_SUMMARY.
-func AppendStepSummary(path string, p *planner.Plan) error {
-	if p == nil {
-		return errNoPlan
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("append step summary %s: %w", path, err)
-	}
-	_, err = io.WriteString(f, markdown(p, MarkdownLimit)+"\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("append step summary %s: %w", path, err)
-	}
-	return nil
 }
 
 // mdStage is how much of the plan a Markdown rendering shows.

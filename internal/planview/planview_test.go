@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -385,28 +383,6 @@ func TestGitHub(t *testing.T) {
 	}
 	if !strings.Contains(out, "::notice title=fleet::3 more errors and 2 more warnings not annotated") {
 		t.Errorf("no notice of the rest:\n%s", out)
-	}
-}
-
-func TestAppendStepSummary(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "summary.md")
-	if err := os.WriteFile(path, []byte("earlier step\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, _ := mixedPlan()
-	if err := AppendStepSummary(path, p); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := render(t, func(b *bytes.Buffer) error { return Markdown(b, p) })
-	if want := "earlier step\n" + string(md) + "\n"; string(got) != want {
-		t.Errorf("summary file:\n%s\nwant the earlier content followed by the markdown", got)
-	}
-	if err := AppendStepSummary(filepath.Join(t.TempDir(), "no", "such", "dir"), p); err == nil {
-		t.Error("AppendStepSummary into a missing directory: no error")
 	}
 }
 

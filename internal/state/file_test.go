@@ -150,6 +150,8 @@ func TestReadStrict(t *testing.T) {
           "id": "ins-0legacy0"`, `"batch": 7,
           "id": "ins-0legacy0"`), []string{`group "legacy": instance ins-0legacy0: batch 7 is not recorded`}, false},
 		{"secret in clear", edit(hashedPassword, "hunter2hunter2"), []string{"parameter password holds a secret in clear"}, false},
+		{"null instance out of order", `{"format_version":"1.0","lineage":"l","serial":1,"fleet":"f","region":"r","groups":{"g":{"batches":[],"instances":[{"id":"b"},{"id":"a"},null]}}}`, []string{`group "g": instance #0 is null`}, false},
+		{"null batch out of order", `{"format_version":"1.0","lineage":"l","serial":1,"fleet":"f","region":"r","groups":{"g":{"batches":[{"seq":2},{"seq":1},null],"instances":[]}}}`, []string{`group "g": batch #0 is null`}, false},
 		{"null group", edit(`"legacy": {`, `"nil": null, "legacy": {`), []string{`group "nil" is null`}, false},
 		{"no lineage", edit(`"lineage": "`+testLineage+`"`, `"lineage": ""`), []string{"lineage is empty"}, false},
 	}

@@ -1,8 +1,10 @@
 package state
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -174,23 +176,14 @@ func (g *Group) addInstances(ids []string, seq int) {
 	sortInstances(g.Instances)
 }
 
-func sortInstances(ins []*Instance) {
-	slices.SortStableFunc(ins, func(a, b *Instance) int { return strings.Compare(a.ID, b.ID) })
-}
+func sortInstances(ins []*Instance) { slices.SortStableFunc(ins, cmpInstance) }
 
-func sortBatches(bs []*Batch) {
-	slices.SortStableFunc(bs, func(a, b *Batch) int { return a.Seq - b.Seq })
-}
+func sortBatches(bs []*Batch) { slices.SortStableFunc(bs, cmpBatch) }
 
 // Clone returns a deep copy of the batch.
 func (b *Batch) Clone() *Batch {
 	c := *b
-	if b.Params != nil {
-		c.Params = make(map[string]string, len(b.Params))
-		for k, v := range b.Params {
-			c.Params[k] = v
-		}
-	}
+	c.Params = maps.Clone(b.Params)
 	c.DealIDs = slices.Clone(b.DealIDs)
 	c.InstanceIDs = slices.Clone(b.InstanceIDs)
 	if b.Error != nil {
@@ -236,18 +229,32 @@ func (s *State) normalize() {
 	}
 }
 
+// cmpBatch orders batches by Seq. A null batch of a damaged file sorts first, so that
+// sorting never fails and Validate reports it.
 func cmpBatch(a, b *Batch) int {
 	if a == nil || b == nil {
-		return 0
+		return cmpNil(a == nil, b == nil)
 	}
-	return a.Seq - b.Seq
+	return cmp.Compare(a.Seq, b.Seq)
 }
 
+// cmpInstance orders instances by id, a null one first as in cmpBatch.
 func cmpInstance(a, b *Instance) int {
 	if a == nil || b == nil {
-		return 0
+		return cmpNil(a == nil, b == nil)
 	}
 	return strings.Compare(a.ID, b.ID)
+}
+
+// cmpNil orders a null before a value, two nulls as equal.
+func cmpNil(aNil, bNil bool) int {
+	switch {
+	case aNil == bNil:
+		return 0
+	case aNil:
+		return -1
+	}
+	return 1
 }
 
 // Validate checks the state's invariants: a lineage, known statuses and kinds, unique batch
