@@ -19,7 +19,7 @@ import (
 )
 
 // FileFormatVersion is the version of the saved plan format this build writes and reads.
-const FileFormatVersion = "1.0"
+const FileFormatVersion = "1.1"
 
 // Errors of saved plans; DecodeFile and Stale wrap them, callers test with errors.Is.
 var (
@@ -35,7 +35,7 @@ type File struct {
 	Plan         *Plan
 	StateLineage string
 	StateSerial  uint64
-	StateJournal int               // journal records replayed onto the state
+	StateVersion string            // the store's identity of the state's snapshot (state.State.Version)
 	SpecFiles    map[string]string // file base name -> hex sha256 of its bytes
 	Variables    map[string]string // variable name -> spec.VarValue.Hash
 }
@@ -50,7 +50,7 @@ func NewFile(p *Plan, files []spec.File, vars []spec.VarValue) (*File, error) {
 		Plan:         p,
 		StateLineage: p.StateLineage,
 		StateSerial:  p.StateSerial,
-		StateJournal: p.StateJournal,
+		StateVersion: p.StateVersion,
 		SpecFiles:    hashFiles(files),
 		Variables:    hashVars(vars),
 	}, nil
@@ -98,9 +98,9 @@ func (e *StaleError) Is(target error) bool { return target == ErrStale }
 // and variable values, and returns a *StaleError naming every difference, or nil.
 func (pf *File) Stale(st *state.State, files []spec.File, vars []spec.VarValue) error {
 	var changes []string
-	lineage, serial, journal := "", uint64(0), 0
+	lineage, serial, version := "", uint64(0), ""
 	if st != nil {
-		lineage, serial, journal = st.Lineage, st.Serial, st.JournalRecords()
+		lineage, serial, version = st.Lineage, st.Serial, st.Version
 	}
 	switch {
 	case lineage != "" && pf.StateLineage == "":
@@ -111,8 +111,8 @@ func (pf *File) Stale(st *state.State, files []spec.File, vars []spec.VarValue) 
 		changes = append(changes, fmt.Sprintf("the state was replaced (lineage %q, plan made against %q)", lineage, pf.StateLineage))
 	case serial != pf.StateSerial:
 		changes = append(changes, fmt.Sprintf("the state changed (serial %d, plan made against serial %d)", serial, pf.StateSerial))
-	case journal != pf.StateJournal:
-		changes = append(changes, fmt.Sprintf("the state changed (its journal holds %d records of an interrupted apply, the plan was made with %d)", journal, pf.StateJournal))
+	case version != pf.StateVersion:
+		changes = append(changes, fmt.Sprintf("the state changed (version %s, plan made against %s: records of an interrupted apply were added since)", version, pf.StateVersion))
 	}
 	changes = append(changes, diffHashes("spec file", pf.SpecFiles, hashFiles(files))...)
 	changes = append(changes, diffHashes("variable", pf.Variables, hashVars(vars))...)
@@ -165,7 +165,7 @@ type fileBody struct {
 type fileState struct {
 	Lineage string `json:"lineage"`
 	Serial  uint64 `json:"serial"`
-	Journal int    `json:"journal_records"`
+	Version string `json:"version"`
 }
 
 type fileGroup struct {
@@ -228,7 +228,7 @@ func EncodeFile(pf *File) ([]byte, error) {
 		Fleet:       p.Fleet,
 		Region:      p.Region,
 		ProjectID:   p.ProjectID,
-		State:       fileState{Lineage: pf.StateLineage, Serial: pf.StateSerial, Journal: pf.StateJournal},
+		State:       fileState{Lineage: pf.StateLineage, Serial: pf.StateSerial, Version: pf.StateVersion},
 		SpecFiles:   nonNil(pf.SpecFiles),
 		Variables:   nonNil(pf.Variables),
 		Groups:      make([]fileGroup, 0, len(p.Groups)),
@@ -304,7 +304,7 @@ func DecodeFile(b []byte) (*File, error) {
 	return pf, nil
 }
 
-// checkVersion accepts the versions this build reads: 1.x.
+// checkVersion accepts the versions this build reads: 1.x from 1.1.
 func checkVersion(v string) error {
 	major, _, _ := strings.Cut(v, ".")
 	n, err := strconv.Atoi(major)
@@ -315,6 +315,9 @@ func checkVersion(v string) error {
 		return fmt.Errorf("%w: format_version %s is newer than this fleet reads (%s); upgrade fleet", ErrPlanVersion, v, FileFormatVersion)
 	case n < 1:
 		return fmt.Errorf("%w: format_version %s", ErrPlanVersion, v)
+	case v == "1.0":
+		// 1.0 recorded the state's journal count, not its version: nothing to compare.
+		return fmt.Errorf("%w: format_version 1.0 was written by an older fleet; run fleet plan again", ErrPlanVersion)
 	}
 	return nil
 }
@@ -337,7 +340,7 @@ func strictUnmarshal(b []byte, v any) error {
 // is consistent and safe to apply.
 func (b *fileBody) file() (*File, error) {
 	p := &Plan{Fleet: b.Fleet, Region: b.Region, ProjectID: b.ProjectID,
-		StateLineage: b.State.Lineage, StateSerial: b.State.Serial, StateJournal: b.State.Journal,
+		StateLineage: b.State.Lineage, StateSerial: b.State.Serial, StateVersion: b.State.Version,
 		Groups: make([]*GroupPlan, 0, len(b.Groups))}
 	if p.Fleet == "" {
 		return nil, errors.New("no fleet name")
@@ -389,11 +392,8 @@ func (b *fileBody) file() (*File, error) {
 	if got := summarize(p.Groups); got.Purchase != p.Summary.Purchase || got.Calls != p.Summary.Calls || got.InstanceMonths != p.Summary.InstanceMonths {
 		return nil, errors.New("summary disagrees with the calls")
 	}
-	if b.State.Journal < 0 {
-		return nil, errors.New("negative journal record count")
-	}
 	return &File{Plan: p, StateLineage: b.State.Lineage, StateSerial: b.State.Serial,
-		StateJournal: b.State.Journal, SpecFiles: b.SpecFiles, Variables: b.Variables}, nil
+		StateVersion: b.State.Version, SpecFiles: b.SpecFiles, Variables: b.Variables}, nil
 }
 
 // checkCall reports a call that must not be sent or saved: a malformed token, a goods count

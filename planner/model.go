@@ -21,7 +21,7 @@ type Plan struct {
 	ProjectID    int
 	StateLineage string
 	StateSerial  uint64
-	StateJournal int          // journal records replayed onto the state (state.JournalRecords)
+	StateVersion string       // the store's identity of the state's snapshot (state.State.Version)
 	Groups       []*GroupPlan // sorted by Name, orphans included
 	Diagnostics  hcl.Diagnostics
 	Summary      Summary

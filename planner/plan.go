@@ -46,7 +46,7 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 	if st != nil {
 		p.StateLineage = st.Lineage
 		p.StateSerial = st.Serial
-		p.StateJournal = st.JournalRecords()
+		p.StateVersion = st.Version
 		recorded = st.Groups
 		if d := stateMismatch(f, st); d != nil {
 			p.Diagnostics = append(p.Diagnostics, d)

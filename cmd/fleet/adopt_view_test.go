@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fleet/executor"
+	"fleet/internal/workflow"
 )
 
 func TestAdoptedEventLine(t *testing.T) {
@@ -32,7 +33,7 @@ func TestSummaryNamesAdoptedInstances(t *testing.T) {
 
 func TestWaitedListsFailuresByGroup(t *testing.T) {
 	var buf bytes.Buffer
-	applyWaited(&buf, waitCounts{Running: 1, Failed: 3, FailedIDs: map[string][]string{"web": {"ins-b", "ins-c"}, "api": {"ins-a"}}})
+	applyWaited(&buf, workflow.WaitCounts{Running: 1, Failed: 3, FailedIDs: map[string][]string{"web": {"ins-b", "ins-c"}, "api": {"ins-a"}}})
 	want := "Instances: 1 running, 3 failed to be created, 0 still creating.\n" +
 		"  api: creation failed: ins-a\n" +
 		"  web: creation failed: ins-b, ins-c\n"

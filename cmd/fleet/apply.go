@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,7 +19,7 @@ import (
 
 	"fleet/executor"
 	"fleet/internal/diagview"
-	"fleet/internal/state"
+	"fleet/internal/workflow"
 	"fleet/planner"
 	"fleet/spec"
 )
@@ -118,87 +117,14 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	if err != nil {
 		return err
 	}
-	statePath := g.statePathFor(ai.dir)
-
-	lock, err := state.Lock(ctx, statePath, "apply", g.lockTimeout)
-	if err != nil {
-		return err
-	}
-	defer lock.Unlock()
-
-	st, err := state.Read(statePath)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err != nil {
-		st = nil
-	}
 	fleet, diags := spec.Load(ai.files, ai.in)
-	sources := specSources(ai.files)
-	view := newApplyView(f, out, sources)
-
-	var plan *planner.Plan
-	if ai.saved != nil {
-		if diags.HasErrors() || fleet == nil {
-			applyPrintDiags(out, f, diags, sources)
-			return silentExit(exitError)
-		}
-		if err := ai.saved.Stale(st, ai.files, fleet.Vars); err != nil {
-			return fmt.Errorf("apply %s: %w", ai.planPath, err)
-		}
-		plan = ai.saved.Plan
-	} else {
-		if fleet == nil {
-			fleet = &spec.Fleet{Diags: diags} // no fleet block: show every diagnostic
-		}
-		plan = planner.Compute(fleet, st)
-	}
-	var client executor.Client
-	if maxCost != nil && plan.Applyable() && plan.HasChanges() {
-		if client, err = newCloudClient(cfg, plan.Region, f.rate); err != nil {
-			return err
-		}
-		if err := pricePlan(ctx, client, plan); err != nil {
-			return err
-		}
-	}
-	if err := view.Plan(plan); err != nil {
-		return fmt.Errorf("write plan: %w", err)
-	}
-	if !plan.Applyable() {
-		return silentExit(exitError)
-	}
-	if !plan.HasChanges() {
-		return nil
-	}
-	if err := checkMaxCost(plan, maxCost); err != nil {
-		return err
-	}
-	if ai.saved == nil && !f.autoApprove {
-		if !applyIsTerminal(stdin) {
-			return errors.New("stdin is not a terminal: run with --auto-approve to apply without asking")
-		}
-		ok, err := applyConfirm(stdin, out)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errors.New("apply cancelled")
-		}
-	}
-
-	if client == nil {
-		if client, err = newCloudClient(cfg, plan.Region, f.rate); err != nil {
-			return err
-		}
-	}
-	if st == nil {
-		st = state.New(plan.Fleet, plan.Region)
-	}
-	journal, err := state.OpenJournal(statePath, st)
+	store, err := g.openStore(ai.dir, fleet)
 	if err != nil {
 		return err
 	}
+	defer store.Close()
+	sources := specSources(ai.files)
+	view := &applyPrompt{applyView: newApplyView(f, out, sources), f: f, stdin: stdin, out: out, sources: sources}
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -206,57 +132,63 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	defer close(finished)
 	applyWatchSignals(stop, finished, errOut)
 
-	res, applyErr := executor.Apply(ctx, plan, executor.Options{
-		Client:      client,
-		State:       st,
-		Journal:     journal,
-		Secret:      applySecretResolver(fleet),
+	env := workflow.Env{
+		Store:       store,
+		Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, f.rate) },
+		Now:         time.Now,
+		LockTimeout: g.lockTimeout,
+	}
+	res, err := workflow.Apply(ctx, env, workflow.ApplyInput{
+		Fleet:       fleet,
+		Diags:       diags,
+		Files:       ai.files,
+		Saved:       ai.saved,
+		SavedName:   ai.planPath,
 		Parallelism: f.parallelism,
-		Events:      view.Event,
-	})
-	if err := journal.Close(); err != nil && applyErr == nil {
-		applyErr = err
-	}
-	if err := state.Write(statePath, st); err != nil {
-		// The journal keeps every record: the next command replays it.
-		if res != nil {
-			view.Summary(res)
-		}
-		err = fmt.Errorf("%w (the journal %s still holds every record of this apply)", err, state.JournalPath(statePath))
-		if res != nil && res.Unknown() {
-			return &exitCode{code: exitUnknown, err: err}
-		}
-		return err
-	}
-	view.Saved(statePath, st.Serial)
-	if res != nil {
-		view.Summary(res)
-	}
-	if f.wait && res != nil && res.Bought+res.Adopted > 0 && ctx.Err() == nil {
-		counts, werr := applyWait(ctx, client, st, res, f.waitTimeout, time.Now)
-		if err := state.Write(statePath, st); err != nil && werr == nil {
-			werr = err
-		}
-		view.Waited(counts)
-		if werr != nil && applyErr == nil {
-			applyErr = werr
-		}
-		if counts.Failed > 0 && applyErr == nil {
-			applyErr = fmt.Errorf("%d of the instances bought failed to be created (status -1); the next plan counts them as gone", counts.Failed)
-		}
-	}
+		MaxCostFen:  maxCost,
+		Wait:        f.wait,
+		WaitTimeout: f.waitTimeout,
+	}, view)
 	switch {
-	case applyErr != nil:
-		if res != nil && res.Unknown() {
-			return &exitCode{code: exitUnknown, err: applyErr}
-		}
-		return applyErr
+	case errors.Is(err, workflow.ErrNotApplyable):
+		return silentExit(exitError)
+	case err != nil && (res != nil && res.Unknown() || errors.Is(err, workflow.ErrUnknownOutcome)):
+		return &exitCode{code: exitUnknown, err: err}
+	case err != nil:
+		return err
+	case res == nil:
+		return nil
 	case res.Unknown():
 		return silentExit(exitUnknown)
 	case res.Failed > 0:
 		return silentExit(exitError)
 	}
 	return nil
+}
+
+// applyPrompt adds to an apply view what the workflow asks of the person at the terminal:
+// the diagnostics of a spec that cannot be applied and the approval.
+type applyPrompt struct {
+	applyView
+	f       *applyFlags
+	stdin   io.Reader
+	out     io.Writer
+	sources map[string][]byte
+}
+
+func (v *applyPrompt) Diagnostics(diags hcl.Diagnostics) {
+	applyPrintDiags(v.out, v.f, diags, v.sources)
+}
+
+// Approve asks for "yes" on a terminal; --auto-approve approves without asking.
+func (v *applyPrompt) Approve(p *planner.Plan) (bool, error) {
+	if v.f.autoApprove {
+		return true, nil
+	}
+	if !applyIsTerminal(v.stdin) {
+		return false, errors.New("stdin is not a terminal: run with --auto-approve to apply without asking")
+	}
+	return applyConfirm(v.stdin, v.out)
 }
 
 // applyReadInput finds the spec (and the saved plan) named by the command's argument.
@@ -298,22 +230,6 @@ func applyHasSpecFiles(dir string) bool {
 		}
 	}
 	return false
-}
-
-// applySecretResolver maps the hash of every secret of the spec back to its value.
-func applySecretResolver(fl *spec.Fleet) executor.SecretResolver {
-	known := map[string]string{}
-	for _, g := range fl.Groups {
-		for k, v := range g.Config.Params() {
-			if spec.SecretParams[k] && v != "" {
-				known[spec.HashSecret(v)] = v
-			}
-		}
-	}
-	return func(hash string) (string, bool) {
-		v, ok := known[hash]
-		return v, ok
-	}
 }
 
 // applyWatchSignals makes the first SIGINT or SIGTERM call stop, so that no new call starts, and a

@@ -10,6 +10,7 @@ import (
 
 	"fleet/executor"
 	"fleet/internal/planview"
+	"fleet/internal/workflow"
 	"fleet/planner"
 )
 
@@ -94,4 +95,4 @@ func (v *barApplyView) Saved(path string, serial uint64) {
 
 func (v *barApplyView) Summary(r *executor.Result) { applySummary(v.out, r) }
 
-func (v *barApplyView) Waited(c waitCounts) { applyWaited(v.out, c) }
+func (v *barApplyView) Waited(c workflow.WaitCounts) { applyWaited(v.out, c) }

@@ -11,6 +11,7 @@ import (
 
 	"fleet/executor"
 	"fleet/internal/planview"
+	"fleet/internal/workflow"
 	"fleet/planner"
 )
 
@@ -21,7 +22,7 @@ type applyView interface {
 	Event(e executor.Event)
 	Saved(path string, serial uint64)
 	Summary(r *executor.Result)
-	Waited(c waitCounts)
+	Waited(c workflow.WaitCounts)
 }
 
 // newApplyView returns the view the flags and the output ask for. sources are the spec
@@ -67,10 +68,10 @@ func (v *jsonApplyView) Saved(path string, serial uint64) {
 	}{"state_saved", path, serial})
 }
 
-func (v *jsonApplyView) Waited(c waitCounts) {
+func (v *jsonApplyView) Waited(c workflow.WaitCounts) {
 	v.emit(struct {
 		Type string `json:"type"`
-		waitCounts
+		workflow.WaitCounts
 	}{"waited", c})
 }
 
@@ -110,10 +111,10 @@ func (v *lineApplyView) Saved(path string, serial uint64) {
 
 func (v *lineApplyView) Summary(r *executor.Result) { applySummary(v.out, r) }
 
-func (v *lineApplyView) Waited(c waitCounts) { applyWaited(v.out, c) }
+func (v *lineApplyView) Waited(c workflow.WaitCounts) { applyWaited(v.out, c) }
 
 // applyWaited writes the outcome of --wait.
-func applyWaited(out io.Writer, c waitCounts) {
+func applyWaited(out io.Writer, c workflow.WaitCounts) {
 	fmt.Fprintf(out, "Instances: %d running, %d failed to be created, %d still creating.\n", c.Running, c.Failed, c.Creating)
 	for _, group := range slices.Sorted(maps.Keys(c.FailedIDs)) {
 		fmt.Fprintf(out, "  %s: creation failed: %s\n", group, strings.Join(c.FailedIDs[group], ", "))

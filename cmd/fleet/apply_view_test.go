@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fleet/executor"
+	"fleet/internal/workflow"
 	"fleet/planner"
 	"fleet/spec"
 )
@@ -72,7 +73,7 @@ func TestJSONApplyView(t *testing.T) {
 	}
 	v.Saved("fleet.state.json", 7)
 	v.Summary(viewTestResult)
-	v.Waited(waitCounts{Running: 1, Failed: 1})
+	v.Waited(workflow.WaitCounts{Running: 1, Failed: 1})
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	var types []string
 	for _, l := range lines {
@@ -112,7 +113,7 @@ func TestBarApplyView(t *testing.T) {
 
 func TestApplySecretResolver(t *testing.T) {
 	fl := &spec.Fleet{Groups: []*spec.Group{{Name: "a", Config: spec.Config{Password: "Passw0rd12"}}, {Name: "b"}}}
-	r := applySecretResolver(fl)
+	r := workflow.SecretResolver(fl)
 	if v, ok := r(spec.HashSecret("Passw0rd12")); !ok || v != "Passw0rd12" {
 		t.Errorf("got %q, %v; want the password", v, ok)
 	}

@@ -2,21 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"fleet/executor"
-	"fleet/internal/catalog"
 	"fleet/internal/cvm"
 	"fleet/internal/diagview"
-	"fleet/internal/state"
+	"fleet/internal/workflow"
 	"fleet/spec"
 )
 
@@ -67,33 +63,11 @@ Exit status: 0 when every id was imported, 1 otherwise (nothing is then written)
 	})
 }
 
-// instanceIDPattern is the form of an instance id (unInstanceId).
-var instanceIDPattern = regexp.MustCompile(`^ins-[0-9a-z]{8}$`)
-
-// importProblem is why one id cannot be imported.
-type importProblem struct {
-	id, why string
-}
-
 // runImport checks every id and, when all pass, records them as one import batch of group.
 func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.Writer, group string, ids []string) error {
 	cfg, err := cloudConfig()
 	if err != nil {
 		return err
-	}
-	var problems []importProblem
-	seen := map[string]bool{}
-	var wanted []string
-	for _, id := range ids {
-		switch {
-		case !instanceIDPattern.MatchString(id):
-			problems = append(problems, importProblem{id, "not an instance id: want ins- and 8 lowercase letters or digits"})
-		case seen[id]:
-			problems = append(problems, importProblem{id, "given more than once"})
-		default:
-			wanted = append(wanted, id)
-		}
-		seen[id] = true
 	}
 
 	files, in, err := g.readSpec(f.dir)
@@ -115,100 +89,40 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 		return fmt.Errorf("import: the spec of %s has no group %q: add a group %q block first (nothing was imported)", f.dir, group, group)
 	}
 
-	statePath := g.statePathFor(f.dir)
-	lock, err := state.Lock(ctx, statePath, "import", g.lockTimeout)
+	store, err := g.openStore(f.dir, fleet)
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock()
-	st, err := state.Read(statePath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		st = state.New(fleet.Name, fleet.Region)
-	case err != nil:
+	defer store.Close()
+	env := workflow.Env{
+		Store:       store,
+		Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, f.rate) },
+		Now:         time.Now,
+		LockTimeout: g.lockTimeout,
+	}
+	res, err := workflow.Import(ctx, env, fleet, sg, ids)
+	if err != nil {
 		return err
-	case st.Fleet != fleet.Name || st.Region != fleet.Region:
-		return fmt.Errorf("import: the state %s records fleet %q in %s, but the spec is fleet %q in %s (nothing was imported)", statePath, st.Fleet, st.Region, fleet.Name, fleet.Region)
 	}
-
-	var ask []string
-	for _, id := range wanted {
-		if other, ok := st.InstanceGroup(id); ok {
-			if other == group {
-				problems = append(problems, importProblem{id, fmt.Sprintf("already recorded in group %s", other)})
-			} else {
-				problems = append(problems, importProblem{id, fmt.Sprintf("already recorded in group %s; an instance belongs to one group", other)})
-			}
-			continue
+	if len(res.Problems) > 0 {
+		for _, p := range res.Problems {
+			fmt.Fprintf(errOut, "  %s: %s\n", p.ID, p.Why)
 		}
-		ask = append(ask, id)
+		return fmt.Errorf("import refused: %d of %d instance ids cannot be imported into group %s; nothing was imported", len(res.Problems), len(ids), group)
 	}
-
-	var found map[string]cvm.Instance
-	if len(ask) > 0 {
-		c, err := newCloudClient(cfg, st.Region, f.rate)
-		if err != nil {
-			return err
-		}
-		found, err = executor.DescribeByID(ctx, c, ask)
-		if err != nil {
-			return fmt.Errorf("import: %w (nothing was imported)", err)
-		}
-	}
-	region, _ := catalog.Default().Region(st.Region)
-	for _, id := range ask {
-		inst, ok := found[id]
-		switch {
-		case !ok:
-			problems = append(problems, importProblem{id, fmt.Sprintf("not found in %s: check the id, the region and the credentials", st.Region)})
-		case (&state.Instance{Status: inst.Status}).Gone():
-			problems = append(problems, importProblem{id, fmt.Sprintf("is %s (status %d): only a live instance can be imported", executor.StatusName(inst.Status), inst.Status)})
-		case region != nil && inst.ZoneID != 0 && !region.HasZone(inst.ZoneID):
-			problems = append(problems, importProblem{id, fmt.Sprintf("is in zone %d, not a zone of %s", inst.ZoneID, st.Region)})
-		}
-	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintf(errOut, "  %s: %s\n", p.id, p.why)
-		}
-		return fmt.Errorf("import refused: %d of %d instance ids cannot be imported into group %s; nothing was imported", len(problems), len(ids), group)
-	}
-
-	now := time.Now().UTC()
-	seq := 0
-	if grp := st.Groups[group]; grp != nil {
-		seq = grp.NextSeq()
-	}
-	st.Apply(state.JournalRecord{Group: group, Batch: &state.Batch{
-		Seq:         seq,
-		Kind:        state.KindImport,
-		GoodsNum:    len(wanted),
-		Status:      state.StatusDone,
-		DealIDs:     []string{},
-		InstanceIDs: wanted,
-		CreatedAt:   now,
-		UpdatedAt:   now,
-	}})
-	grp := st.Groups[group]
 	var names []string
-	for _, id := range wanted {
-		inst := found[id]
-		rec := grp.Instance(id)
-		at := now
-		rec.Status, rec.StatusAt = inst.Status, &at
+	for _, id := range ids {
+		inst := res.Found[id]
 		names = append(names, fmt.Sprintf("%s (%s)", id, executor.StatusName(inst.Status)))
 		if w := importMismatch(inst, sg.Config); w != "" {
 			fmt.Fprintf(out, "Warning: %s %s.\n", id, w)
 		}
 	}
-	if err := state.Write(statePath, st); err != nil {
-		return err
+	fmt.Fprintf(out, "Imported %s into group %s as batch #%d: %s.\n", countNoun(len(ids), "instance"), group, res.Seq, strings.Join(names, ", "))
+	if res.Current > sg.Count {
+		fmt.Fprintf(out, "Group %s now has %d current instances and its spec asks for %d: the plan will show a surplus.\n", group, res.Current, sg.Count)
 	}
-	fmt.Fprintf(out, "Imported %s into group %s as batch #%d: %s.\n", countNoun(len(wanted), "instance"), group, seq, strings.Join(names, ", "))
-	if cur := grp.Current(); cur > sg.Count {
-		fmt.Fprintf(out, "Group %s now has %d current instances and its spec asks for %d: the plan will show a surplus.\n", group, cur, sg.Count)
-	}
-	fmt.Fprintf(out, "State saved to %s (serial %d).\n", statePath, st.Serial)
+	fmt.Fprintf(out, "State saved to %s (serial %d).\n", store.Where(), res.Serial)
 	return nil
 }
 

@@ -53,6 +53,15 @@ type globals struct {
 	varFiles    []string
 	noColor     bool
 	lockTimeout time.Duration
+	dir         string // --chdir: the spec directory of commands whose arguments are not one
+}
+
+// chdir returns the spec directory of commands whose positional arguments are not a DIR.
+func (g *globals) chdir() string {
+	if g.dir == "" {
+		return "."
+	}
+	return g.dir
 }
 
 func main() {
@@ -108,6 +117,7 @@ twice.`,
 	pf.StringArrayVar(&g.varFiles, "var-file", nil, "read variable values from an HCL file (repeatable)")
 	pf.BoolVar(&g.noColor, "no-color", false, "no colour in output (also NO_COLOR)")
 	pf.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+	pf.StringVar(&g.dir, "chdir", "", "the spec directory of commands that take no DIR argument (import, state show|rm|mv)")
 
 	for _, add := range commands {
 		root.AddCommand(add(g))

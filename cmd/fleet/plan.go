@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -16,6 +15,7 @@ import (
 	"fleet/internal/cvm"
 	"fleet/internal/planview"
 	"fleet/internal/state"
+	"fleet/internal/workflow"
 	"fleet/planner"
 	"fleet/spec"
 )
@@ -105,7 +105,12 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 		// No fleet block could be read: plan nothing, but show every diagnostic.
 		f = &spec.Fleet{Diags: diags}
 	}
-	st, err := readStateForPlan(g.statePathFor(dir))
+	store, err := g.openStore(dir, f)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	st, err := readStateForPlan(ctx, store)
 	if err != nil {
 		return err
 	}
@@ -126,7 +131,7 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 		if err != nil {
 			return err
 		}
-		if err := pricePlan(ctx, client, p); err != nil {
+		if err := workflow.PricePlan(ctx, client, p); err != nil {
 			return err
 		}
 	}
@@ -146,7 +151,7 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 			return err
 		}
 	}
-	if err := checkMaxCost(p, maxCost); err != nil {
+	if err := workflow.CheckMaxCost(p, maxCost); err != nil {
 		return err
 	}
 	if !p.Applyable() {
@@ -166,11 +171,11 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 	return nil
 }
 
-// readStateForPlan reads the state at path. A missing state is no state (nil): the plan then
+// readStateForPlan reads the store's state. No state yet is no state (nil): the plan then
 // records an empty lineage, which is what apply finds when the state is still missing.
-func readStateForPlan(path string) (*state.State, error) {
-	st, err := state.Read(path)
-	if errors.Is(err, fs.ErrNotExist) {
+func readStateForPlan(ctx context.Context, store state.Store) (*state.State, error) {
+	st, err := store.Read(ctx)
+	if errors.Is(err, state.ErrNoState) {
 		return nil, nil
 	}
 	if err != nil {

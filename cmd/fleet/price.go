@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"fleet/executor"
-	"fleet/planner"
 )
 
 // parseMaxCost reads the --max-cost flag: an amount of yuan, or "" for no limit (nil). The
@@ -19,30 +17,4 @@ func parseMaxCost(s string) (*int64, error) {
 		return nil, fmt.Errorf("invalid --max-cost: %w", err)
 	}
 	return &fen, nil
-}
-
-// pricePlan asks the price of every call of p and records it in the plan: per group (every
-// group, 0 for a group without calls) and in the summary.
-func pricePlan(ctx context.Context, c executor.Client, p *planner.Plan) error {
-	q, err := executor.Price(ctx, c, p)
-	if err != nil {
-		return err
-	}
-	for _, g := range p.Groups {
-		fen := q.Groups[g.Name]
-		g.PriceFen = &fen
-	}
-	total := q.Total
-	p.Summary.PriceFen = &total
-	return nil
-}
-
-// checkMaxCost returns the error of a priced plan that costs more than limit (in fen), or
-// nil. The error exits 1 and names both figures.
-func checkMaxCost(p *planner.Plan, limit *int64) error {
-	if limit == nil || p.Summary.PriceFen == nil || *p.Summary.PriceFen <= *limit {
-		return nil
-	}
-	return &exitCode{code: exitError, err: fmt.Errorf("the plan costs %s CNY, more than --max-cost %s CNY: nothing was bought",
-		executor.FormatYuan(*p.Summary.PriceFen), executor.FormatYuan(*limit))}
 }

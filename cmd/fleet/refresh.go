@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"fleet/executor"
 	"fleet/internal/state"
+	"fleet/internal/workflow"
 )
 
 // refreshFlags are the flags of fleet refresh.
@@ -64,39 +63,25 @@ func runRefresh(ctx context.Context, g *globals, f *refreshFlags, out io.Writer,
 	if err != nil {
 		return err
 	}
-	statePath := g.statePathFor(dir)
-	lock, err := state.Lock(ctx, statePath, "refresh", g.lockTimeout)
+	store, err := g.storeOf(dir)
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock()
-
-	st, err := state.Read(statePath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("refresh: no state at %s: nothing was bought or imported yet", statePath)
+	defer store.Close()
+	env := workflow.Env{
+		Store:       store,
+		Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, f.rate) },
+		Now:         time.Now,
+		LockTimeout: g.lockTimeout,
 	}
+	res, err := workflow.Refresh(ctx, env)
 	if err != nil {
 		return err
-	}
-	c, err := newCloudClient(cfg, st.Region, f.rate)
-	if err != nil {
-		return err
-	}
-	res, err := executor.Refresh(ctx, c, st, time.Now())
-	if err != nil {
-		return fmt.Errorf("%w (the state was not written)", err)
-	}
-	written := false
-	if res.Changed() {
-		if err := state.Write(statePath, st); err != nil {
-			return err
-		}
-		written = true
 	}
 	if f.json {
-		return refreshJSON(out, res, st, written)
+		return refreshJSON(out, res.RefreshResult, res.State, res.Written)
 	}
-	refreshHuman(out, res, st, statePath, written)
+	refreshHuman(out, res.RefreshResult, res.State, store.Where(), res.Written)
 	return nil
 }
 

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"fleet/executor"
 	"fleet/internal/state"
+	"fleet/internal/workflow"
 	"fleet/spec"
 
 	"github.com/spf13/cobra"
@@ -31,7 +31,7 @@ A state that cannot be read is never overwritten.`,
 				return cmd.Help()
 			},
 		}
-		cmd.AddCommand(stateListCmd(g), stateShowCmd(g), stateRmCmd(g))
+		cmd.AddCommand(stateListCmd(g), stateShowCmd(g), stateRmCmd(g), stateMvCmd(g), statePushCmd(g), statePullCmd(g), stateHistoryCmd(g))
 		return cmd
 	})
 }
@@ -46,9 +46,14 @@ func stateListCmd(g *globals) *cobra.Command {
 gone, calls (batches), calls whose outcome is unknown (pending) and failed calls.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := g.statePathFor(specDir(args))
-			st, err := state.Read(path)
-			if errors.Is(err, fs.ErrNotExist) {
+			store, err := g.storeOf(specDir(args))
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			path := store.Where()
+			st, err := store.Read(cmd.Context())
+			if errors.Is(err, state.ErrNoState) {
 				if asJSON {
 					return writeJSON(cmd.OutOrStdout(), "state list", stateListJSON{FormatVersion: "1.0", Groups: []stateListGroup{}})
 				}
@@ -152,13 +157,17 @@ deals, instances, error and the exact parameters sent (secrets only as hashes), 
 group's instances with their last known status.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := g.statePathFor(".")
-			st, err := stateReadExisting(path)
+			store, err := g.storeOf(g.chdir())
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			st, err := stateReadExisting(cmd.Context(), store)
 			if err != nil {
 				return err
 			}
 			name := args[0]
-			grp, err := stateFindGroup(st, path, name)
+			grp, err := workflow.FindGroup(st, store.Where(), name)
 			if err != nil {
 				return err
 			}
@@ -181,27 +190,12 @@ type stateShowJSON struct {
 }
 
 // stateReadExisting reads the state for a command that needs one.
-func stateReadExisting(path string) (*state.State, error) {
-	st, err := state.Read(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no state at %s (use --state to name another file)", path)
+func stateReadExisting(ctx context.Context, store state.Store) (*state.State, error) {
+	st, err := store.Read(ctx)
+	if errors.Is(err, state.ErrNoState) {
+		return nil, fmt.Errorf("no state at %s (use --state to name another file)", store.Where())
 	}
 	return st, err
-}
-
-// stateFindGroup returns the named group of st, or an error naming the groups there are.
-func stateFindGroup(st *state.State, path, name string) (*state.Group, error) {
-	if grp := st.Group(name); grp != nil {
-		return grp, nil
-	}
-	names := st.GroupNames()
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no group %q in %s: it records no groups", name, path)
-	}
-	if len(names) > 10 {
-		names = append(names[:10], "...")
-	}
-	return nil, fmt.Errorf("no group %q in %s (groups: %s)", name, path, strings.Join(names, ", "))
 }
 
 // statePrintGroup writes a group's calls and instances for a person.
@@ -319,40 +313,22 @@ run "fleet apply" first so that the call is resolved and its instances recorded.
 // runStateRm removes a group's record under the state lock, refusing one with pending
 // calls unless force is set.
 func runStateRm(ctx context.Context, g *globals, out, errOut io.Writer, name string, force bool) error {
-	path := g.statePathFor(".")
-	lock, err := state.Lock(ctx, path, "state rm", g.lockTimeout)
+	store, err := g.storeOf(g.chdir())
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock()
-	st, err := stateReadExisting(path)
+	defer store.Close()
+	res, err := workflow.StateRm(ctx, workflow.Env{Store: store, LockTimeout: g.lockTimeout}, name, force)
 	if err != nil {
 		return err
 	}
-	grp, err := stateFindGroup(st, path, name)
-	if err != nil {
-		return err
-	}
-	if pending := grp.PendingBatches(); len(pending) > 0 && !force {
-		seqs := make([]string, len(pending))
-		for i, b := range pending {
-			seqs[i] = fmt.Sprint(b.Seq)
-		}
-		return fmt.Errorf("group %q has %s whose outcome is unknown (call %s): run \"fleet apply\" to resolve it first, or use --force to forget it anyway",
-			name, countNoun(len(pending), "pending call"), strings.Join(seqs, ", "))
-	}
-	n, current := len(grp.Instances), grp.Current()
-	st.RemoveGroup(name)
-	if err := state.Write(path, st); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Removed group %s from %s (serial %d): %s forgotten.\n", name, path, st.Serial, countNoun(n, "instance"))
-	if current > 0 {
+	fmt.Fprintf(out, "Removed group %s from %s (serial %d): %s forgotten.\n", name, store.Where(), res.Serial, countNoun(res.Instances, "instance"))
+	if res.Current > 0 {
 		verb := "were"
-		if current == 1 {
+		if res.Current == 1 {
 			verb = "was"
 		}
-		fmt.Fprintf(errOut, "Warning: %s of group %s %s NOT returned: it keeps running and being billed. Return what is no longer wanted in the console; if the group is still in the spec, the next apply buys it again.\n", countNoun(current, "current instance"), name, verb)
+		fmt.Fprintf(errOut, "Warning: %s of group %s %s NOT returned: it keeps running and being billed. Return what is no longer wanted in the console; if the group is still in the spec, the next apply buys it again.\n", countNoun(res.Current, "current instance"), name, verb)
 	}
 	return nil
 }

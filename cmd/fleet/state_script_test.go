@@ -23,7 +23,7 @@ func init() {
 			ts.Fatalf("usage: state-lock STATEFILE")
 		}
 		path := ts.MkAbs(args[0])
-		l, err := state.Lock(context.Background(), path, "state-lock in a test script", 0)
+		l, err := state.LockFile(context.Background(), path, "state-lock in a test script", 0)
 		ts.Check(err)
 		stateLocks.Lock()
 		stateLocks.m[path] = l

@@ -41,6 +41,21 @@ var ErrNewerVersion = errors.New("written by a newer version of fleet")
 // replayed onto a new state of the lineage its header names. Every problem is an error that
 // names the file; a *FormatError when the file's content is at fault.
 func Read(path string) (*State, error) {
+	s, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	s.Version = fileVersion(s)
+	return s, nil
+}
+
+// fileVersion is the identity of a state read from a file: its serial and the number of
+// journal records replayed onto it.
+func fileVersion(s *State) string {
+	return strconv.FormatUint(s.Serial, 10) + "+" + strconv.Itoa(s.Journaled)
+}
+
+func read(path string) (*State, error) {
 	var s *State
 	f, err := os.Open(path)
 	switch {
@@ -311,6 +326,12 @@ func Write(path string, s *State) error {
 }
 
 func writeState(fsys fileSystem, path string, s *State) error {
+	return writeStateJournal(fsys, path, s, nil)
+}
+
+// writeStateJournal is Write with the journal still open on the state, if any, which is
+// started afresh rather than removed.
+func writeStateJournal(fsys fileSystem, path string, s *State, open *FileJournal) error {
 	s.FormatVersion = FormatVersion
 	s.normalize()
 	if err := s.Validate(); err != nil {
@@ -325,10 +346,11 @@ func writeState(fsys fileSystem, path string, s *State) error {
 	if err := fsys.SyncDir(dirOf(path)); err != nil {
 		return fmt.Errorf("write state %s: sync directory: %w", path, err)
 	}
-	if err := foldJournal(fsys, path, s); err != nil {
+	if err := foldJournal(fsys, path, s, open); err != nil {
 		return fmt.Errorf("write state %s: %w", path, err)
 	}
 	s.Journaled = 0 // every replayed record is now in the file
+	s.Version = fileVersion(s)
 	return nil
 }
 

@@ -109,63 +109,174 @@ func checkRecord(r JournalRecord) error {
 	return nil
 }
 
-// Journal is the append-only journal of one apply. Records of concurrent Append calls are
-// committed together: one goroutine (the leader) writes and syncs everything queued while
-// the previous commit was in flight, the others wait for it. The cost of a record does not
-// depend on the size of the state.
-type Journal struct {
-	path   string
-	key    string
-	fsys   fileSystem
-	header journalHeader
+// committer commits journal records in groups: records of concurrent Append calls are
+// committed together by one goroutine (the leader), which hands everything queued while the
+// previous commit was in flight to sink at once; the others wait for it. The cost of a
+// record does not depend on the size of the state. After a failed commit the committer
+// takes no more records: every later Append returns the first error. The file journal and
+// the PostgreSQL journal share it; only their sinks differ.
+type committer struct {
+	what string             // "journal PATH", for messages
+	sink func(*batch) error // makes one batch durable; called by the leader without mu
 
 	mu       sync.Mutex
 	cond     sync.Cond
-	f        file
-	body     []byte  // every record line committed, kept to start the journal afresh
-	queue    *commit // records waiting for the next commit
-	flushing bool    // a leader is writing
-	err      error   // the first failure; the journal takes nothing after it
+	queue    *batch // records waiting for the next commit
+	flushing bool   // a leader is committing
+	err      error  // the first failure
 	closed   bool
-	commits  int    // number of write+sync commits, for tests
-	onSync   func() // called after each commit's sync, for tests
+	commits  int    // number of commits, for tests
+	onSync   func() // called after each commit, for tests
 }
 
-// commit is a group of records written with one write and one sync.
-type commit struct {
-	buf  []byte
-	done bool
-	err  error
+// batch is a group of records committed at once: the records and their JSON lines.
+type batch struct {
+	recs  []JournalRecord
+	lines []byte // one JSON line per record, in order
+	done  bool
+	err   error
 }
 
-// openJournals are the journals open in this process, by absolute path, so that Write can
-// start an open journal afresh instead of removing it.
-var openJournals = struct {
-	sync.Mutex
-	m map[string]*Journal
-}{m: map[string]*Journal{}}
+func newCommitter(what string, sink func(*batch) error) *committer {
+	c := &committer{what: what, sink: sink}
+	c.cond.L = &c.mu
+	return c
+}
+
+// Append checks and encodes the records and returns once they are durable.
+func (c *committer) Append(recs ...JournalRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var lines []byte
+	for _, r := range recs {
+		if err := checkRecord(r); err != nil {
+			return fmt.Errorf("append to %s: %w", c.what, err)
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("append to %s: %w", c.what, err)
+		}
+		lines = append(append(lines, b...), '\n')
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return fmt.Errorf("append to %s: %w", c.what, ErrJournalClosed)
+	}
+	if c.err != nil {
+		return c.err
+	}
+	b := c.queue
+	if b == nil {
+		b = &batch{}
+		c.queue = b
+	}
+	b.recs = append(b.recs, recs...)
+	b.lines = append(b.lines, lines...)
+	for !b.done {
+		if c.flushing {
+			c.cond.Wait()
+			continue
+		}
+		// No commit is in flight and ours is still queued: lead it.
+		c.flush()
+	}
+	return b.err
+}
+
+// flush commits the queued batch. It is called with c.mu held and releases it during the
+// I/O, so that more records can queue for the next commit meanwhile.
+func (c *committer) flush() {
+	b := c.queue
+	c.queue = nil
+	c.flushing = true
+	err := c.err
+	c.mu.Unlock()
+	if err == nil {
+		err = c.sink(b)
+		if err == nil && c.onSync != nil {
+			c.onSync()
+		}
+	}
+	c.mu.Lock()
+	if err == nil {
+		c.commits++
+	} else if c.err == nil {
+		c.err = err
+	}
+	b.done, b.err = true, err
+	c.flushing = false
+	c.cond.Broadcast()
+}
+
+// idle runs fn with no commit in flight and none starting until it returns. fn is not run
+// once the committer is closed; its error sticks.
+func (c *committer) idle(fn func() error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.flushing {
+		c.cond.Wait()
+	}
+	if c.closed {
+		return nil
+	}
+	if c.err != nil {
+		return c.err
+	}
+	if err := fn(); err != nil {
+		c.err = err
+		return err
+	}
+	return nil
+}
+
+// close waits for the commits in flight and queued, then takes no more records. It
+// reports whether this call closed it.
+func (c *committer) close() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.closed = true
+	for c.flushing || c.queue != nil {
+		if !c.flushing {
+			c.flush()
+			continue
+		}
+		c.cond.Wait()
+	}
+	return true
+}
+
+// FileJournal is the append-only journal of one apply on a state file: one JSON line per
+// record, fsync'd before Append returns, records of concurrent Appends written and synced
+// together.
+type FileJournal struct {
+	*committer
+	path   string
+	fsys   fileSystem
+	header journalHeader
+	f      file
+	body   []byte // every record line committed, kept to start the journal afresh
+	onDone func() // called by Close, so that the store knows the journal is closed
+}
 
 // OpenJournal starts the journal of the state at statePath, for s as read from there (Read
 // has replayed any journal found beside it). Records of an existing journal that the state
 // file does not hold yet are carried into the new one, so that none is lost; a journal of
-// another lineage is an error. The new journal replaces the old one atomically.
-func OpenJournal(statePath string, s *State) (*Journal, error) {
+// another lineage is an error. The new journal replaces the old one atomically. Write
+// removes the journal it folds in: during an apply, write through a FileStore, whose Write
+// starts its open journal afresh instead.
+func OpenJournal(statePath string, s *State) (*FileJournal, error) {
 	return openJournal(osFS{}, statePath, s)
 }
 
-func openJournal(fsys fileSystem, statePath string, s *State) (*Journal, error) {
+func openJournal(fsys fileSystem, statePath string, s *State) (*FileJournal, error) {
 	path := JournalPath(statePath)
 	if s.Lineage == "" {
 		return nil, fmt.Errorf("open journal %s: state without a lineage", path)
-	}
-	key, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("open journal %s: %w", path, err)
-	}
-	openJournals.Lock()
-	defer openJournals.Unlock()
-	if openJournals.m[key] != nil {
-		return nil, fmt.Errorf("open journal %s: already open in this process", path)
 	}
 	var body []byte
 	jf, err := readJournal(path)
@@ -181,24 +292,34 @@ func openJournal(fsys fileSystem, statePath string, s *State) (*Journal, error) 
 			body = bytes.Clone(jf.body)
 		}
 	}
-	j := &Journal{
+	j := &FileJournal{
 		path:   path,
-		key:    key,
 		fsys:   fsys,
 		header: journalHeader{FormatVersion: FormatVersion, Lineage: s.Lineage, Serial: s.Serial, Fleet: s.Fleet, Region: s.Region},
 		body:   body,
 	}
-	j.cond.L = &j.mu
+	j.committer = newCommitter("journal "+path, j.write)
 	if j.f, err = j.create(j.header); err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	openJournals.m[key] = j
 	return j, nil
+}
+
+// write is the file journal's sink: one write and one fsync for the whole batch.
+func (j *FileJournal) write(b *batch) error {
+	if _, err := j.f.Write(b.lines); err != nil {
+		return fmt.Errorf("append to journal %s: %w", j.path, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("append to journal %s: sync: %w", j.path, err)
+	}
+	j.body = append(j.body, b.lines...) // only the leader runs the sink
+	return nil
 }
 
 // create writes a journal holding the header and j.body under a temporary name, renames it
 // into place and returns it open for appending.
-func (j *Journal) create(h journalHeader) (file, error) {
+func (j *FileJournal) create(h journalHeader) (file, error) {
 	line, err := json.Marshal(h)
 	if err != nil {
 		return nil, err
@@ -228,146 +349,48 @@ func (j *Journal) create(h journalHeader) (file, error) {
 }
 
 // Path returns the journal's file name.
-func (j *Journal) Path() string { return j.path }
-
-// Append writes the records, one JSON line each, and returns once they are durable. Calls
-// from several goroutines are committed together. After a failed write or sync the journal
-// takes no more records: every later Append returns the first error.
-func (j *Journal) Append(recs ...JournalRecord) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	var lines []byte
-	for _, r := range recs {
-		if err := checkRecord(r); err != nil {
-			return fmt.Errorf("append to journal %s: %w", j.path, err)
-		}
-		b, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("append to journal %s: %w", j.path, err)
-		}
-		lines = append(append(lines, b...), '\n')
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.closed {
-		return fmt.Errorf("append to journal %s: %w", j.path, ErrJournalClosed)
-	}
-	if j.err != nil {
-		return j.err
-	}
-	c := j.queue
-	if c == nil {
-		c = &commit{}
-		j.queue = c
-	}
-	c.buf = append(c.buf, lines...)
-	for !c.done {
-		if j.flushing {
-			j.cond.Wait()
-			continue
-		}
-		// No commit is in flight and ours is still queued: lead it.
-		j.flush()
-	}
-	return c.err
-}
-
-// flush writes and syncs the queued commit. It is called with j.mu held and releases it
-// during the I/O, so that more records can queue for the next commit meanwhile.
-func (j *Journal) flush() {
-	c := j.queue
-	j.queue = nil
-	j.flushing = true
-	f, err := j.f, j.err
-	j.mu.Unlock()
-	if err == nil {
-		if _, werr := f.Write(c.buf); werr != nil {
-			err = fmt.Errorf("append to journal %s: %w", j.path, werr)
-		} else if serr := f.Sync(); serr != nil {
-			err = fmt.Errorf("append to journal %s: sync: %w", j.path, serr)
-		} else if j.onSync != nil {
-			j.onSync()
-		}
-	}
-	j.mu.Lock()
-	if err == nil {
-		j.body = append(j.body, c.buf...)
-		j.commits++
-	} else if j.err == nil {
-		j.err = err
-	}
-	c.done, c.err = true, err
-	j.flushing = false
-	j.cond.Broadcast()
-}
+func (j *FileJournal) Path() string { return j.path }
 
 // rebase starts the journal afresh for the state file of the given serial, which Write has
 // just saved. The records committed so far are carried over (replaying them is a no-op on
 // a state that holds them), so records committed while the state was being written are not
 // lost.
-func (j *Journal) rebase(serial uint64) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for j.flushing {
-		j.cond.Wait()
-	}
-	if j.closed {
+func (j *FileJournal) rebase(serial uint64) error {
+	return j.idle(func() error {
+		h := j.header
+		h.Serial = serial
+		f, err := j.create(h)
+		if err != nil {
+			return fmt.Errorf("start journal %s afresh: %w", j.path, err)
+		}
+		_ = j.f.Close()
+		j.f, j.header = f, h
 		return nil
-	}
-	if j.err != nil {
-		return j.err
-	}
-	h := j.header
-	h.Serial = serial
-	f, err := j.create(h)
-	if err != nil {
-		j.err = fmt.Errorf("start journal %s afresh: %w", j.path, err)
-		return j.err
-	}
-	_ = j.f.Close()
-	j.f, j.header = f, h
-	return nil
+	})
 }
 
 // Close waits for the commits in flight and closes the journal. The file stays until Write
 // folds it into the state.
-func (j *Journal) Close() error {
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
+func (j *FileJournal) Close() error {
+	if !j.close() {
 		return nil
 	}
-	j.closed = true
-	for j.flushing || j.queue != nil {
-		j.cond.Wait()
+	if j.onDone != nil {
+		j.onDone()
 	}
-	err := j.f.Close()
-	j.mu.Unlock()
-	openJournals.Lock()
-	if openJournals.m[j.key] == j {
-		delete(openJournals.m, j.key)
-	}
-	openJournals.Unlock()
-	if err != nil {
+	if err := j.f.Close(); err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}
 	return nil
 }
 
 // foldJournal is the last step of Write: the journal of the state at statePath is now held
-// by the state, so it is removed, or started afresh if this process still has it open.
-func foldJournal(fsys fileSystem, statePath string, s *State) error {
-	path := JournalPath(statePath)
-	if key, err := filepath.Abs(path); err == nil {
-		openJournals.Lock()
-		j := openJournals.m[key]
-		openJournals.Unlock()
-		if j != nil {
-			return j.rebase(s.Serial)
-		}
+// by the state, so it is removed, or started afresh when open is the journal still open on it.
+func foldJournal(fsys fileSystem, statePath string, s *State, open *FileJournal) error {
+	if open != nil {
+		return open.rebase(s.Serial)
 	}
-	if err := fsys.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := fsys.Remove(JournalPath(statePath)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove folded journal: %w", err)
 	}
 	return nil

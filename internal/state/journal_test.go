@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -270,20 +271,34 @@ func TestOpenJournalCarriesRecords(t *testing.T) {
 	if d := cmp.Diff(want, got, ignoreJournaled); d != "" {
 		t.Errorf("state (-want +got):\n%s", d)
 	}
-	if _, err := OpenJournal(path, s); err == nil || !strings.Contains(err.Error(), "already open") {
-		t.Errorf("second OpenJournal in one process: got %v, want an error", err)
+	store, err := NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j1, err := store.OpenJournal(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j1.Close()
+	if _, err := store.OpenJournal(context.Background(), s); err == nil || !strings.Contains(err.Error(), "already open") {
+		t.Errorf("second OpenJournal of one store: got %v, want an error", err)
 	}
 }
 
 // TestWriteWhileJournalOpen saves the state during an apply: the journal is started afresh
 // for the new serial, keeping its records, so one appended after the save is not lost.
 func TestWriteWhileJournalOpen(t *testing.T) {
+	ctx := context.Background()
 	path := statePath(t)
 	s := sampleState()
 	if err := Write(path, s); err != nil {
 		t.Fatal(err)
 	}
-	j, err := OpenJournal(path, s)
+	store, err := NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := store.OpenJournal(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +308,7 @@ func TestWriteWhileJournalOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Apply(r1)
-	if err := Write(path, s); err != nil {
+	if err := store.Write(ctx, s, Change{Operation: "apply"}); err != nil {
 		t.Fatal(err)
 	}
 	r2 := JournalRecord{Group: "api", Batch: doneBatch(1, "ins-0000api1")}
@@ -395,7 +410,7 @@ func TestJournalGroupCommit(t *testing.T) {
 				j.mu.Lock()
 				queued := 0
 				if j.queue != nil {
-					queued = bytes.Count(j.queue.buf, []byte{'\n'})
+					queued = len(j.queue.recs)
 				}
 				j.mu.Unlock()
 				if queued == n-1 {

@@ -16,6 +16,7 @@ import (
 type LockInfo struct {
 	PID       int       `json:"pid"`
 	Host      string    `json:"host"`
+	Who       string    `json:"who,omitempty"`
 	Operation string    `json:"operation"`
 	Created   time.Time `json:"created"`
 }
@@ -24,18 +25,22 @@ func (i *LockInfo) String() string {
 	if i == nil || i.PID == 0 {
 		return "an unknown process"
 	}
-	return fmt.Sprintf("pid %d on host %s (%s, since %s)", i.PID, i.Host, i.Operation, i.Created.UTC().Format(time.RFC3339))
+	who := ""
+	if i.Who != "" {
+		who = " (user " + i.Who + ")"
+	}
+	return fmt.Sprintf("pid %d on host %s%s (%s, since %s)", i.PID, i.Host, who, i.Operation, i.Created.UTC().Format(time.RFC3339))
 }
 
 // LockedError reports a state lock held by another process (or another open of the lock file
 // in this one) after the wait allowed for it.
 type LockedError struct {
-	Path   string    // the lock file
+	Path   string    // the lock file, or where the store's lock is
 	Holder *LockInfo // nil when the holder did not record itself
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("state is locked by %s (lock file %s)", e.Holder, e.Path)
+	return fmt.Sprintf("state is locked by %s (lock %s); --lock-timeout waits for it", e.Holder, e.Path)
 }
 
 // ErrNotLocked is returned by ForceUnlock when no lock is held.
@@ -44,7 +49,7 @@ var ErrNotLocked = errors.New("no lock is held")
 // LockPath returns the lock file of a state file.
 func LockPath(statePath string) string { return statePath + ".lock" }
 
-// LockHandle is a held state lock. (The function that takes it is Lock.)
+// LockHandle is a held state lock. (The function that takes it is LockFile.)
 type LockHandle struct {
 	path string
 	f    *os.File
@@ -53,11 +58,11 @@ type LockHandle struct {
 // lockPoll is how often a waiting Lock tries again.
 const lockPoll = 50 * time.Millisecond
 
-// Lock takes the exclusive lock of the state at statePath (an flock on statePath+".lock") and
+// LockFile takes the exclusive lock of the state at statePath (an flock on statePath+".lock") and
 // records the holder (pid, host, operation, time) in the lock file. If another holder has
-// it, Lock tries again until timeout has passed (0: once) and then returns a *LockedError
+// it, LockFile tries again until timeout has passed (0: once) and then returns a *LockedError
 // naming the holder; a cancelled ctx ends the wait early with ctx's error.
-func Lock(ctx context.Context, statePath, operation string, timeout time.Duration) (*LockHandle, error) {
+func LockFile(ctx context.Context, statePath, operation string, timeout time.Duration) (*LockHandle, error) {
 	path := LockPath(statePath)
 	deadline := time.Now().Add(timeout)
 	for {
@@ -101,8 +106,8 @@ func tryLock(path, operation string) (*LockHandle, error) {
 		}
 		return tryLock(path, operation)
 	}
-	host, _ := os.Hostname()
-	info, err := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Operation: operation, Created: time.Now().UTC()})
+	who, host := Who()
+	info, err := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Who: who, Operation: operation, Created: time.Now().UTC()})
 	if err == nil {
 		err = f.Truncate(0)
 	}
@@ -171,9 +176,13 @@ type HolderAliveError struct {
 	Path   string
 	Holder *LockInfo
 	Host   string // this host
+	Hint   string // what to do when sure the holder on another host is gone; "" for a lock file
 }
 
 func (e *HolderAliveError) Error() string {
+	if e.Holder.Host != e.Host && e.Hint != "" {
+		return fmt.Sprintf("refusing to unlock: the lock %s is held by %s, which cannot be checked from host %s; %s", e.Path, e.Holder, e.Host, e.Hint)
+	}
 	if e.Holder.Host != e.Host {
 		return fmt.Sprintf("refusing to unlock: the lock %s is held by %s, which cannot be checked from host %s; if you are sure that process is gone, remove %s by hand", e.Path, e.Holder, e.Host, e.Path)
 	}
@@ -205,19 +214,19 @@ func ForceUnlock(statePath string) error {
 	if holder == nil {
 		return fmt.Errorf("force-unlock %s: the lock is held but its holder is not recorded; refusing", path)
 	}
-	if holder.Host != host || processAlive(holder.PID) {
+	if holder.Host != host || ProcessAlive(holder.PID) {
 		return &HolderAliveError{Path: path, Holder: holder, Host: host}
 	}
 	// The recorded holder is dead yet the flock is held (a descriptor inherited by another
-	// process): remove the file so that the next Lock creates and takes a fresh one.
+	// process): remove the file so that the next LockFile creates and takes a fresh one.
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("force-unlock: %w", err)
 	}
 	return nil
 }
 
-// processAlive reports whether a process of this pid exists on this host.
-func processAlive(pid int) bool {
+// ProcessAlive reports whether a process of this pid exists on this host.
+func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}

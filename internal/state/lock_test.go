@@ -13,12 +13,12 @@ import (
 
 func TestLockTwoHolders(t *testing.T) {
 	path := statePath(t)
-	l1, err := Lock(context.Background(), path, "apply", 0)
+	l1, err := LockFile(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second open of the lock file in the same process is a second holder for flock.
-	_, err = Lock(context.Background(), path, "plan", 0)
+	_, err = LockFile(context.Background(), path, "plan", 0)
 	var le *LockedError
 	if !errors.As(err, &le) {
 		t.Fatalf("second Lock: got %v, want a *LockedError", err)
@@ -35,7 +35,7 @@ func TestLockTwoHolders(t *testing.T) {
 	if err := l1.Unlock(); err != nil {
 		t.Fatal(err)
 	}
-	l2, err := Lock(context.Background(), path, "plan", 0)
+	l2, err := LockFile(context.Background(), path, "plan", 0)
 	if err != nil {
 		t.Fatalf("Lock after Unlock: %v", err)
 	}
@@ -49,7 +49,7 @@ func TestLockTwoHolders(t *testing.T) {
 
 func TestLockWaits(t *testing.T) {
 	path := statePath(t)
-	l1, err := Lock(context.Background(), path, "apply", 0)
+	l1, err := LockFile(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestLockWaits(t *testing.T) {
 		l1.Unlock()
 		close(released)
 	}()
-	l2, err := Lock(context.Background(), path, "apply", time.Minute)
+	l2, err := LockFile(context.Background(), path, "apply", time.Minute)
 	if err != nil {
 		t.Fatalf("Lock with a timeout while the holder lets go: %v", err)
 	}
@@ -69,21 +69,21 @@ func TestLockWaits(t *testing.T) {
 
 func TestLockCancelled(t *testing.T) {
 	path := statePath(t)
-	l1, err := Lock(context.Background(), path, "apply", 0)
+	l1, err := LockFile(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l1.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Lock(ctx, path, "apply", time.Hour); !errors.Is(err, context.Canceled) {
+	if _, err := LockFile(ctx, path, "apply", time.Hour); !errors.Is(err, context.Canceled) {
 		t.Errorf("Lock with a cancelled context: got %v, want context.Canceled", err)
 	}
 }
 
 func TestForceUnlockRefusesLiveHolder(t *testing.T) {
 	path := statePath(t)
-	l, err := Lock(context.Background(), path, "apply", 0)
+	l, err := LockFile(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestForceUnlockRefusesLiveHolder(t *testing.T) {
 	if !strings.Contains(err.Error(), "still running") {
 		t.Errorf("error %q does not say the holder is running", err)
 	}
-	if _, err := Lock(context.Background(), path, "plan", 0); err == nil {
+	if _, err := LockFile(context.Background(), path, "plan", 0); err == nil {
 		t.Errorf("the lock was released by a refused ForceUnlock")
 	}
 }
@@ -105,7 +105,7 @@ func TestForceUnlockRefusesLiveHolder(t *testing.T) {
 // descriptor kept by another process): ForceUnlock removes the lock and Lock works again.
 func TestForceUnlockDeadHolder(t *testing.T) {
 	path := statePath(t)
-	l, err := Lock(context.Background(), path, "apply", 0)
+	l, err := LockFile(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestForceUnlockDeadHolder(t *testing.T) {
 	if err := ForceUnlock(path); err != nil {
 		t.Fatalf("ForceUnlock of a dead holder: %v", err)
 	}
-	l2, err := Lock(context.Background(), path, "plan", 0)
+	l2, err := LockFile(context.Background(), path, "plan", 0)
 	if err != nil {
 		t.Fatalf("Lock after ForceUnlock: %v", err)
 	}
@@ -128,7 +128,7 @@ func TestForceUnlockDeadHolder(t *testing.T) {
 
 func TestForceUnlockOtherHost(t *testing.T) {
 	path := statePath(t)
-	l, err := Lock(context.Background(), path, "apply", 0)
+	l, err := LockFile(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestForceUnlockNotLocked(t *testing.T) {
 	if err := ForceUnlock(path); !errors.Is(err, ErrNotLocked) {
 		t.Errorf("ForceUnlock without a lock file: got %v, want ErrNotLocked", err)
 	}
-	l, err := Lock(context.Background(), path, "apply", 0)
+	l, err := LockFile(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

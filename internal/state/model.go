@@ -31,6 +31,11 @@ type State struct {
 	// never written. With the lineage and serial it identifies the content a plan was made
 	// from: a journal changes the state without changing its serial until it is folded in.
 	Journaled int `json:"-"`
+
+	// Version is the store's opaque identity of this snapshot of the state, set by
+	// Store.Read and Store.Write; never written. A plan records it, and a saved plan is
+	// refused once the store gives another.
+	Version string `json:"-"`
 }
 
 // JournalRecords returns how many journal records Read replayed onto the state file's

@@ -1,4 +1,4 @@
-package main
+package workflow
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"fleet/internal/state"
 )
 
-// waitCounts are the statuses of the instances an apply waits for.
-type waitCounts struct {
+// WaitCounts are the statuses of the instances an apply waits for.
+type WaitCounts struct {
 	Running  int `json:"running"`
 	Failed   int `json:"failed"`
 	Creating int `json:"creating"`
@@ -18,10 +18,10 @@ type waitCounts struct {
 	FailedIDs map[string][]string `json:"failed_ids,omitempty"`
 }
 
-// applyWait polls DescribeInstances until every instance bought by res is running or has
+// wait polls DescribeInstances until every instance bought by res is running or has
 // failed, the timeout passes or ctx is done, and records their statuses in st. It returns the
 // last counts.
-func applyWait(ctx context.Context, c executor.Client, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (waitCounts, error) {
+func wait(ctx context.Context, c executor.Client, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (WaitCounts, error) {
 	owner := map[string]string{} // instance id -> group
 	var ids []string
 	for _, o := range res.Outcomes {
@@ -38,7 +38,7 @@ func applyWait(ctx context.Context, c executor.Client, st *state.State, res *exe
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := time.Second
-	var counts waitCounts
+	var counts WaitCounts
 	for {
 		found, err := executor.DescribeByID(ctx, c, ids) // at most 100 ids a request
 		if err != nil {
@@ -51,7 +51,7 @@ func applyWait(ctx context.Context, c executor.Client, st *state.State, res *exe
 				seen[id] = in.Status
 			}
 		}
-		counts = waitCounts{}
+		counts = WaitCounts{}
 		for _, id := range ids {
 			status, ok := seen[id]
 			if ok {

@@ -1,0 +1,35 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+
+	"fleet/executor"
+	"fleet/planner"
+)
+
+// PricePlan asks the price of every call of p and records it in the plan: per group (every
+// group, 0 for a group without calls) and in the summary.
+func PricePlan(ctx context.Context, c executor.Client, p *planner.Plan) error {
+	q, err := executor.Price(ctx, c, p)
+	if err != nil {
+		return err
+	}
+	for _, g := range p.Groups {
+		fen := q.Groups[g.Name]
+		g.PriceFen = &fen
+	}
+	total := q.Total
+	p.Summary.PriceFen = &total
+	return nil
+}
+
+// CheckMaxCost returns the error of a priced plan that costs more than limit (in fen), or
+// nil. The error names both figures.
+func CheckMaxCost(p *planner.Plan, limit *int64) error {
+	if limit == nil || p.Summary.PriceFen == nil || *p.Summary.PriceFen <= *limit {
+		return nil
+	}
+	return fmt.Errorf("the plan costs %s CNY, more than --max-cost %s CNY: nothing was bought",
+		executor.FormatYuan(*p.Summary.PriceFen), executor.FormatYuan(*limit))
+}
