@@ -10,7 +10,7 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZ_TARGETS ?= ./spec:FuzzLoad ./internal/cvm:FuzzParseResponse ./internal/cvmsim:FuzzRequest ./internal/state:FuzzRead ./internal/state:FuzzFastDecode
 FUZZTIME     ?= 5s
 
-.PHONY: all build test unit lint fmt-check vet staticcheck fuzz bench demo test-crash clean
+.PHONY: all build test unit pg-check lint fmt-check vet staticcheck fuzz bench demo demo-pg test-crash clean
 
 all: build
 
@@ -18,10 +18,18 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fleet
 
 ## test: everything CI runs: formatting, vet, staticcheck, the race-enabled tests, a fuzz smoke.
-test: lint unit fuzz
+test: pg-check lint unit fuzz
 
-unit:
+unit: pg-check
 	$(GO) test -race -count=1 ./...
+
+## pg-check: stop at once when the PostgreSQL server binaries the tests run are missing.
+pg-check:
+	@if { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1 || \
+	   ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; else \
+		echo 'PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian'"'"'s "postgresql" package (apt-get install postgresql)' >&2; \
+		exit 1; \
+	fi
 
 lint: fmt-check vet staticcheck
 
@@ -47,6 +55,10 @@ bench:
 
 demo: build
 	bash scripts/demo.sh
+
+## demo-pg: the demo with its state in a throwaway PostgreSQL server.
+demo-pg: build pg-check
+	FLEET_DEMO_BACKEND=postgres $(GO) run ./internal/pgtest/cmd/pgtmp -- bash scripts/demo.sh
 
 ## test-crash: kill the real binary with SIGKILL at random moments of an apply, CRASH_TRIALS times.
 CRASH_TRIALS ?= 20

@@ -22,6 +22,7 @@ const (
 	codeUndefinedRef   = "undefined-reference"
 	codeVariableValue  = "variable-value"
 	codeRegion         = "region"
+	codeBackend        = "backend"
 	codeProjectID      = "project-id"
 	codeDuplicateDecl  = "duplicate-declaration"
 	codeReferenceCycle = "reference-cycle"

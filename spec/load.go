@@ -25,7 +25,13 @@ var topSchema = &bodySchema{
 	},
 }
 
-var fleetSchema = &bodySchema{what: "the fleet block", attrs: []string{"region", "project_id"}}
+var fleetSchema = &bodySchema{
+	what:   "the fleet block",
+	attrs:  []string{"region", "project_id"},
+	blocks: []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}},
+}
+
+var backendSchema = &bodySchema{what: "the backend block", attrs: []string{"schema"}}
 
 // loader holds the state of one Load.
 type loader struct {
@@ -265,8 +271,9 @@ func (l *loader) fleetBlock(files []File) {
 	}
 	f.Name = b.Labels[0]
 	f.DeclRange = b.DefRange
-	attrs, _, diags := content(b.Body, fleetSchema)
+	attrs, blocks, diags := content(b.Body, fleetSchema)
 	l.diags = append(l.diags, diags...)
+	l.backend(blocks)
 	if f.Name == "" {
 		l.diags = append(l.diags, newDiag(codeFleetBlock, rangePtr(labelRange(b)), "Empty fleet name",
 			"The fleet's name is part of every purchase's client token. Give the fleet a name: fleet \"prod\" { ... }."))
@@ -293,6 +300,57 @@ func (l *loader) fleetBlock(files []File) {
 			}
 		}
 	}
+}
+
+// backend reads the fleet block's backend block, if any: where the state lives.
+func (l *loader) backend(blocks []*hcl.Block) {
+	for i, b := range blocks {
+		if i > 0 {
+			l.diags = append(l.diags, newDiag(codeBackend, rangePtr(b.DefRange), "Second backend block",
+				fmt.Sprintf("A fleet has one backend, and one is already declared at %s. Remove this one.", where(blocks[0].DefRange))))
+			continue
+		}
+		typ := b.Labels[0]
+		if typ != BackendPostgres {
+			r := labelRange(b)
+			l.diags = append(l.diags, newDiag(codeBackend, &r, "Unknown backend",
+				fmt.Sprintf("There is no backend %q. Use backend \"postgres\" { schema = \"fleet\" } to keep the state in PostgreSQL, or no backend block for the local file.", typ)))
+			continue
+		}
+		be := &Backend{Type: typ, Schema: DefaultBackendSchema, DeclRange: b.DefRange}
+		attrs, _, diags := content(b.Body, backendSchema)
+		l.diags = append(l.diags, diags...)
+		if a := attrs["schema"]; a != nil {
+			v, errs, failed := l.eval(a.Expr, l.ctx, scope{})
+			l.diags = append(l.diags, errs...)
+			r := a.Expr.Range()
+			switch {
+			case len(errs) > 0 || len(failed) > 0 || !v.IsWhollyKnown():
+			case v.IsNull() || v.Type() != cty.String:
+				l.diags = append(l.diags, newDiag(codeType, &r, "Wrong type for schema",
+					"The backend's schema is a string naming a PostgreSQL schema, such as \"fleet\"."))
+			case !validSchemaName(v.AsString()):
+				l.diags = append(l.diags, newDiag(codeBackend, &r, "Invalid schema name",
+					fmt.Sprintf("%q is not a schema name fleet uses: write lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 characters.", v.AsString())))
+			default:
+				be.Schema = v.AsString()
+			}
+		}
+		l.fleet.Backend = be
+	}
+}
+
+// validSchemaName reports whether s is a plain PostgreSQL schema name.
+func validSchemaName(s string) bool {
+	if s == "" || len(s) > 63 || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // region reads and resolves the fleet's region.

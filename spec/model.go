@@ -34,6 +34,21 @@ type Fleet struct {
 	Vars      []VarValue
 	Diags     hcl.Diagnostics // every diagnostic of the spec, group ones included
 	DeclRange hcl.Range       // the fleet block's header
+	Backend   *Backend        // where the state lives; nil: the local file
+}
+
+// Backend values.
+const (
+	BackendPostgres      = "postgres"
+	DefaultBackendSchema = "fleet"
+)
+
+// Backend is the fleet block's backend block: the state is kept in PostgreSQL. The
+// connection comes from the environment, never from the spec.
+type Backend struct {
+	Type      string // BackendPostgres
+	Schema    string // DefaultBackendSchema when not set
+	DeclRange hcl.Range
 }
 
 // VarValue records a variable's value for saved plans: sensitive values only by hash.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,12 +14,14 @@ import (
 	"time"
 
 	"fleet/internal/cvmsim"
+	"fleet/internal/pgtest"
 	"fleet/internal/state"
+	"fleet/internal/state/pgstore"
 )
 
 // crashSpec is the fleet of the crash test: 14 calls in 3 groups, 1195 instances.
 const crashSpec = `fleet "crash" {
-  region = "ap-guangzhou"
+  region = "ap-guangzhou"%s
 }
 
 defaults {
@@ -53,6 +56,26 @@ const crashWant = 1195
 // bought and all of them recorded. FLEET_CRASH_TRIALS sets the number of trials (default 2;
 // `make test-crash` runs 20).
 func TestApplyCrash(t *testing.T) {
+	runCrashTrials(t)
+}
+
+// TestApplyCrashPostgres is TestApplyCrash with the state in PostgreSQL (a throwaway
+// server, a database per trial).
+func TestApplyCrashPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	srv, err := pgtest.Start(pgtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	runCrashTrials(t, srv)
+}
+
+// runCrashTrials runs the crash trials, with the state in a file, or in a database of srv
+// when given.
+func runCrashTrials(t *testing.T, srv ...*pgtest.Server) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
 	}
@@ -78,7 +101,15 @@ func TestApplyCrash(t *testing.T) {
 	kills, midApply, lost := 0, 0, 0
 	for i := range trials {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			k, m, l := crashTrial(t, bin, seed+uint64(i))
+			pgURL := ""
+			if len(srv) > 0 {
+				u, err := srv[0].NewDatabase(fmt.Sprintf("crash_%d_%d", os.Getpid(), i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pgURL = u
+			}
+			k, m, l := crashTrial(t, bin, seed+uint64(i), pgURL)
 			kills += k
 			midApply += m
 			lost += l
@@ -90,11 +121,24 @@ func TestApplyCrash(t *testing.T) {
 
 // crashTrial runs one trial and returns how many applies it killed, how many of those with
 // the journal open, and how many calls they left pending although the simulator had bought.
-func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply, lost int) {
+func crashTrial(t *testing.T, bin string, seed uint64, pgURL string) (kills, midApply, lost int) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.fleet.hcl"), []byte(crashSpec), 0o644); err != nil {
+	backend := ""
+	if pgURL != "" {
+		backend = "\n  backend \"postgres\" {}"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.fleet.hcl"), []byte(fmt.Sprintf(crashSpec, backend)), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// journalOpen reports whether an apply left records that are not folded in yet.
+	journalOpen := func() bool {
+		if pgURL == "" {
+			_, err := os.Stat(filepath.Join(dir, "fleet.state.journal"))
+			return err == nil
+		}
+		st, err := crashState(dir, pgURL)
+		return err == nil && st.Journaled > 0
 	}
 	dataPath := filepath.Join(dir, "sim.json")
 	var sim *cvmsim.Server
@@ -126,6 +170,7 @@ func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply, lost in
 			envEndpoint+"="+srv.URL+cvmsim.Path,
 			envSecretID+"="+cvmsim.DemoSecretID,
 			envKey+"="+cvmsim.DemoSecretKey,
+			envPGURL+"="+pgURL,
 			"NO_COLOR=1",
 		)
 		return cmd
@@ -140,8 +185,8 @@ func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply, lost in
 		if rng.IntN(2) == 0 {
 			time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		} else {
-			// Once the journal is open, the apply is sending: kill it within 600ms.
-			waitForFile(filepath.Join(dir, "fleet.state.journal"), 3*time.Second)
+			// Once the first purchase is asked for, the apply is sending: kill it within 600ms.
+			waitFor(func() bool { return sim.RequestCount("RunInstances") > 0 }, 3*time.Second)
 			time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
 		}
 		_ = cmd.Process.Kill()
@@ -150,11 +195,11 @@ func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply, lost in
 			stop() // the simulator restarts from its data file
 			start()
 		}
-		if _, err := os.Stat(filepath.Join(dir, "fleet.state.journal")); err == nil {
+		if journalOpen() {
 			midApply++ // killed with the journal open: calls journaled, not yet folded
 		}
 	}
-	if st, err := state.Read(filepath.Join(dir, stateFileName)); err == nil {
+	if st, err := crashState(dir, pgURL); err == nil {
 		for _, name := range st.GroupNames() {
 			for _, b := range st.Group(name).PendingBatches() {
 				if sim.PurchaseCount(b.ClientToken) > 0 {
@@ -176,19 +221,40 @@ func crashTrial(t *testing.T, bin string, seed uint64) (kills, midApply, lost in
 	if got := len(sim.Instances()); got != crashWant {
 		t.Fatalf("the simulator sold %d instances, want %d", got, crashWant)
 	}
-	if err := checkStateAgainstSim(filepath.Join(dir, stateFileName), sim, []string{fmt.Sprint(crashWant)}); err != nil {
+	statePath := filepath.Join(dir, stateFileName)
+	if pgURL != "" {
+		st, err := crashState(dir, pgURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statePath = filepath.Join(dir, "pulled.state.json")
+		if err := state.Write(statePath, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := checkStateAgainstSim(statePath, sim, []string{fmt.Sprint(crashWant)}); err != nil {
 		t.Fatal(err)
 	}
 	return kills, midApply, lost
 }
 
-// waitForFile waits until path exists or the timeout has passed.
-func waitForFile(path string, timeout time.Duration) {
+// crashState reads the state of the crash trial in dir: its file, or its database.
+func crashState(dir, pgURL string) (*state.State, error) {
+	if pgURL == "" {
+		return state.Read(filepath.Join(dir, stateFileName))
+	}
+	s, err := pgstore.Open(pgURL, "", "crash")
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Read(context.Background())
+}
+
+// waitFor waits until ok reports true or the timeout has passed.
+func waitFor(ok func() bool, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
+	for time.Now().Before(deadline) && !ok() {
 		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -1,18 +1,56 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+
 	"fleet/internal/state"
+	"fleet/internal/state/pgstore"
 	"fleet/spec"
 )
 
-// openStore returns the store of the fleet f whose spec is in dir: the state file (--state,
-// or DIR/fleet.state.json). f may be nil when the spec has no fleet block.
+// envPGURL names the PostgreSQL store's connection: a URL or key=value string. The standard
+// PG* variables fill in what it leaves out.
+const envPGURL = "FLEET_PG_URL"
+
+// openStore returns the store of the fleet f whose spec is in dir: PostgreSQL when the
+// fleet block has a backend "postgres" block (the connection from the environment, never
+// the spec), else the state file (--state, or DIR/fleet.state.json). f may be nil when the
+// spec has no fleet block: the state file then.
 func (g *globals) openStore(dir string, f *spec.Fleet) (state.Store, error) {
+	if f != nil && f.Backend != nil {
+		if g.statePath != "" {
+			return nil, fmt.Errorf("--state %s cannot be used: the spec keeps its state in PostgreSQL (backend %q in its fleet block); to move a state file there, run \"fleet state push FILE\"", g.statePath, f.Backend.Type)
+		}
+		if f.Name == "" {
+			return nil, errors.New("the spec's fleet has no name: the PostgreSQL store keeps each fleet under its name")
+		}
+		return pgstore.Open(os.Getenv(envPGURL), f.Backend.Schema, f.Name)
+	}
 	return state.NewFileStore(g.statePathFor(dir))
 }
 
 // storeOf returns the store of the spec in dir, for commands that work on the state alone
-// (state list, show, rm, mv, push, pull, history, force-unlock).
+// (state list, show, rm, mv, push, pull, history, force-unlock): the spec is read only for
+// its fleet block. A directory without spec files, or a spec without a fleet block, has the
+// state file.
 func (g *globals) storeOf(dir string) (state.Store, error) {
-	return g.openStore(dir, nil)
+	files, err := readSpecDir(dir)
+	if err != nil || len(files) == 0 {
+		return state.NewFileStore(g.statePathFor(dir))
+	}
+	in, err := g.specInputs()
+	if err != nil {
+		return nil, err
+	}
+	f, diags := spec.Load(files, in)
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && spec.Code(d) == "backend" {
+			return nil, fmt.Errorf("%s: %s: %s", d.Subject, d.Summary, d.Detail)
+		}
+	}
+	return g.openStore(dir, f)
 }
