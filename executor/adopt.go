@@ -44,8 +44,8 @@ func LookupMarker(ctx context.Context, c Client, marker string) ([]string, error
 	return ids, nil
 }
 
-// adopt resolves the resumed calls whose instance name carries a marker before any of them is
-// sent again. The API may have forgotten a call's client token, so sending it again could buy
+// adopt resolves the resumed calls that have a marker (the one their batch recorded, see
+// planner.Plan.CallMarker) before any of them is sent again. The API may have forgotten a call's client token, so sending it again could buy
 // a second time: the marker is looked up first, and when instances carry it the call is
 // recorded done with them (Batch.Adopted) and nothing is sent. Only when none carries it is
 // the call returned, to be sent with its recorded token. When the lookup fails the call stays
@@ -54,10 +54,10 @@ func LookupMarker(ctx context.Context, c Client, marker string) ([]string, error
 //
 // On a journal error it returns the calls not yet decided with the error; the caller skips
 // them.
-func (x *applier) adopt(ctx context.Context, p *planner.Plan, calls []*planner.Call) ([]*planner.Call, error) {
+func (x *applier) adopt(ctx context.Context, calls []*planner.Call) ([]*planner.Call, error) {
 	send := make([]*planner.Call, 0, len(calls))
 	for i, c := range calls {
-		m := p.CallMarker(c)
+		m := x.markers[c]
 		if m == "" {
 			send = append(send, c)
 			continue
@@ -87,6 +87,7 @@ func (x *applier) adopt(ctx context.Context, p *planner.Plan, calls []*planner.C
 			continue
 		}
 		b := old.Clone()
+		b.Marker = m
 		b.Status = state.StatusDone
 		b.Adopted = true
 		b.Error = nil

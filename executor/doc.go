@@ -17,6 +17,11 @@
 //     (the batch is recorded done with them, Batch.Adopted) and nothing is sent; only when
 //     none is found is the call sent with its recorded token. A failed lookup leaves the call
 //     pending and unsent.
+//   - Every call's pending record carries its marker (Batch.Marker) with its token.
+//   - An empty state is no licence to buy: before a plan buys for a group the state does not
+//     know, CheckEmptyState looks the whole fleet up by its tag (FindFleet) and reports the
+//     instances of the fleet the state does not record; RecoverRecords turns them into
+//     records that adopt them.
 //   - Groups fail independently.
 //   - Cancelling the context passed to Apply starts nothing new and stops retries. A call
 //     already journaled is let to finish (and its answer journaled) when the Client is

@@ -138,7 +138,7 @@ func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	x := &applier{opts: opts, res: &Result{}, failedGroups: map[string]bool{}, prepared: map[seqKey]bool{}}
+	x := &applier{opts: opts, res: &Result{}, failedGroups: map[string]bool{}, prepared: map[seqKey]bool{}, markers: map[*planner.Call]string{}}
 	start := opts.Now()
 	var resumes, fresh []*planner.Call
 	for _, g := range p.Groups {
@@ -149,6 +149,7 @@ func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) 
 			if c.Group == "" {
 				c.Group = g.Name
 			}
+			x.markers[c] = p.CallMarker(c)
 			if c.Resume {
 				resumes = append(resumes, c)
 			} else {
@@ -156,7 +157,7 @@ func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) 
 			}
 		}
 	}
-	resumes, err := x.adopt(ctx, p, resumes)
+	resumes, err := x.adopt(ctx, resumes)
 	if err != nil {
 		x.skipAll(resumes, err)
 	} else {
@@ -179,8 +180,9 @@ func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) 
 type applier struct {
 	opts         Options
 	res          *Result
-	failedGroups map[string]bool // groups with a failed call: their later calls are skipped
-	prepared     map[seqKey]bool // calls prepared so far: a seq is sent at most once an apply
+	failedGroups map[string]bool          // groups with a failed call: their later calls are skipped
+	prepared     map[seqKey]bool          // calls prepared so far: a seq is sent at most once an apply
+	markers      map[*planner.Call]string // the marker of each call of the plan (Plan.CallMarker)
 
 	mu sync.Mutex // serialises Events
 }
@@ -339,6 +341,7 @@ func (x *applier) prepare(c *planner.Call) (*job, error) {
 		Seq:         c.Seq,
 		Kind:        state.KindRun,
 		ClientToken: c.ClientToken,
+		Marker:      x.markers[c],
 		GoodsNum:    c.GoodsNum,
 		Params:      copyParams(c.Params),
 		Status:      state.StatusPending,
@@ -355,6 +358,9 @@ func (x *applier) prepare(c *planner.Call) (*job, error) {
 			}
 			b.CreatedAt = old.CreatedAt
 			b.Error = old.Error
+			if b.Marker == "" {
+				b.Marker = old.Marker
+			}
 			prior = old.Attempts
 			b.Attempts = prior
 			if old.Status != state.StatusPending {

@@ -14,6 +14,10 @@
 //   - Every new call names its instances after the group's instance_name followed by the
 //     call's marker (Marker, MarkName), within 60 characters; the marker is a pure function of
 //     the call, is part of its parameters and so of its token, and is no configuration change.
+//     It starts with the fleet's tag (FleetTag), common to every instance of the fleet, so
+//     that one search (FleetSearchWord) lists the whole fleet. A call carries its marker
+//     (Call.Marker), apply records it with the batch, and a resumed call takes the recorded
+//     one, so that renaming a group never changes it.
 //   - No secret reaches a plan, a config diff or a plan file: parameters named in
 //     spec.SecretParams appear only as spec.HashSecret of their value, and variable values
 //     only by hash.

@@ -185,6 +185,7 @@ type fileCall struct {
 	GoodsNum    int               `json:"goods_num"`
 	Params      map[string]string `json:"params"`
 	Resume      bool              `json:"resume"`
+	Marker      string            `json:"marker,omitempty"`
 }
 
 type fileDiag struct {
@@ -244,7 +245,7 @@ func EncodeFile(pf *File) ([]byte, error) {
 				return nil, fmt.Errorf("encode plan file: group %s: %w", g.Name, err)
 			}
 			fg.Calls = append(fg.Calls, fileCall{Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum,
-				Params: nonNil(c.Params), Resume: c.Resume})
+				Params: nonNil(c.Params), Resume: c.Resume, Marker: p.GroupCallMarker(g, c)})
 		}
 		body.Groups = append(body.Groups, fg)
 	}
@@ -361,7 +362,9 @@ func (b *fileBody) file() (*File, error) {
 			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff}
 		for _, fc := range fg.Calls {
 			c := &Call{Group: fg.Name, Seq: fc.Seq, ClientToken: fc.ClientToken,
-				GoodsNum: fc.GoodsNum, Params: fc.Params, Resume: fc.Resume}
+				GoodsNum: fc.GoodsNum, Params: fc.Params, Resume: fc.Resume, Marker: fc.Marker}
+			// A plan saved before calls carried their marker: recognise it in the name.
+			c.Marker = p.CallMarker(c)
 			if err := checkCall(c); err != nil {
 				return nil, fmt.Errorf("group %s: %w", fg.Name, err)
 			}
@@ -406,6 +409,8 @@ func checkCall(c *Call) error {
 		return fmt.Errorf("call %d: %d instances, want 1 to %d", c.Seq, c.GoodsNum, MaxGoodsPerCall)
 	case c.Params[paramToken] != c.ClientToken || c.Params[paramGoodsNum] != strconv.Itoa(c.GoodsNum):
 		return fmt.Errorf("call %d: parameters disagree with its token or instance count", c.Seq)
+	case c.Marker != "" && (!isMarker(c.Marker) || !HasMarker(c.Params[paramName], c.Marker)):
+		return fmt.Errorf("call %d: marker %q is not a marker its instance name carries", c.Seq, c.Marker)
 	}
 	for k, v := range c.Params {
 		if spec.SecretParams[k] && !isMasked(v) {

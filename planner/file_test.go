@@ -2,13 +2,19 @@ package planner
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
+	"fleet/internal/state"
 	"fleet/spec"
 )
 
@@ -119,6 +125,8 @@ func TestEncodeFileRefusesInvalidPlan(t *testing.T) {
 		{"bad token", func(c *Call) { c.ClientToken = "Web_0"; c.Params["clientToken"] = "Web_0" }, "client token"},
 		{"goods", func(c *Call) { c.GoodsNum = 101; c.Params["goodsNum"] = "101" }, "101 instances"},
 		{"params", func(c *Call) { c.Params["goodsNum"] = "2" }, "disagree"},
+		{"marker not in name", func(c *Call) { c.Marker = "fl-abcdef-ghijklmnop" }, "marker"},
+		{"marker form", func(c *Call) { c.Marker = "web" }, "marker"},
 	} {
 		good := Compute(testFleet(testGroup("web", 1)), nil)
 		tc.mangle(good.Groups[0].Calls[0])
@@ -222,4 +230,94 @@ func FuzzDecodeFile(f *testing.F) {
 			t.Fatalf("re-encoded plan is rejected: %v", err)
 		}
 	})
+}
+
+// reseal returns a plan file with its body changed by edit and its checksum made again, as
+// a build that wrote the body so would have written it.
+func reseal(t *testing.T, b []byte, edit func(body []byte) []byte) []byte {
+	t.Helper()
+	var env fileEnvelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		t.Fatal(err)
+	}
+	body := edit(env.Body)
+	sum := sha256.Sum256(body)
+	return []byte("{\n\"format_version\": \"" + FileFormatVersion + "\",\n\"checksum\": \"sha256:" + hex.EncodeToString(sum[:]) + "\",\n\"plan\": " + string(body) + "\n}\n")
+}
+
+func TestFileCarriesMarkers(t *testing.T) {
+	b, m := pendingBatch(Marker, true)
+	st := boughtState(map[string]int{"api": 1})
+	st.Groups["web"] = &state.Group{Batches: []*state.Batch{b}}
+	p := Compute(testFleet(testGroup("api", 3), testGroup("web", 4)), st)
+	pf, err := NewFile(p, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := EncodeFile(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var markers []string
+	for _, c := range p.Calls() {
+		if c.Marker == "" {
+			t.Fatalf("call %s #%d has no marker", c.Group, c.Seq)
+		}
+		markers = append(markers, c.Marker)
+		if !bytes.Contains(enc, []byte(`"marker": "`+c.Marker+`"`)) {
+			t.Errorf("the plan file does not record marker %s of call %s #%d", c.Marker, c.Group, c.Seq)
+		}
+	}
+	if !slices.Contains(markers, m) {
+		t.Fatalf("the resumed call does not carry the recorded marker %s: %v", m, markers)
+	}
+	got, err := DecodeFile(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range got.Plan.Calls() {
+		if c.Marker != markers[i] {
+			t.Errorf("decoded call %s #%d: marker %q, want %q", c.Group, c.Seq, c.Marker, markers[i])
+		}
+	}
+
+	// A plan saved before calls carried their marker: the markers are recognised in the names.
+	old := reseal(t, enc, func(body []byte) []byte {
+		return regexp.MustCompile(`,\n\s*"marker": "[^"]*"`).ReplaceAll(body, nil)
+	})
+	if bytes.Contains(old, []byte(`"marker"`)) {
+		t.Fatal("the markers were not taken out")
+	}
+	got, err = DecodeFile(old)
+	if err != nil {
+		t.Fatalf("decode a plan file without markers: %v", err)
+	}
+	for i, c := range got.Plan.Calls() {
+		if c.Marker != markers[i] {
+			t.Errorf("call %s #%d of a plan without markers: marker %q, want %q", c.Group, c.Seq, c.Marker, markers[i])
+		}
+	}
+
+	// A recorded v1 marker, saved without the marker field, is recognised too.
+	b1, m1 := pendingBatch(MarkerV1, false)
+	st.Groups["web"] = &state.Group{Batches: []*state.Batch{b1}}
+	p1 := Compute(testFleet(testGroup("api", 3), testGroup("web", 4)), st)
+	pf1, err := NewFile(p1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc1, err := EncodeFile(pf1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old1 := reseal(t, enc1, func(body []byte) []byte {
+		return regexp.MustCompile(`,\n\s*"marker": "[^"]*"`).ReplaceAll(body, nil)
+	})
+	got1, err := DecodeFile(old1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got1.Plan.Group("web").Calls[0]; !c.Resume || c.Marker != m1 {
+		t.Errorf("resumed call of a v1 batch: %+v, want marker %s", c, m1)
+	}
 }

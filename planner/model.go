@@ -51,6 +51,11 @@ type Call struct {
 	// Timestamp, SecretId, Signature, SignatureMethod and Token left out), with every secret
 	// replaced by spec.HashSecret of its value.
 	Params map[string]string
+	// Marker is the marker the call's instance name carries (see Marker): set by the planner
+	// for a new call, copied from the recorded batch for a resumed one (or recognised in its
+	// recorded parameters, see BatchMarker); "" for a call whose instances carry none. Apply
+	// records it with the batch and looks the instances up by it.
+	Marker string
 	Resume bool // a pending batch recorded by an earlier apply, sent again as it was
 }
 

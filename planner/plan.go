@@ -241,7 +241,7 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group) (*GroupPlan, hcl.D
 	}
 
 	for _, b := range h.pending {
-		gp.Calls = append(gp.Calls, resumeCall(g.Name, b))
+		gp.Calls = append(gp.Calls, resumeCall(f, g.Name, b))
 	}
 	gp.Calls = append(gp.Calls, newCalls(f, g, desired, h, gp.Purchase)...)
 
@@ -272,7 +272,7 @@ func planOrphan(f *spec.Fleet, name string, sg *state.Group) (*GroupPlan, hcl.Di
 	gp := &GroupPlan{Name: name, Action: ActionOrphan, Current: h.current}
 	for _, b := range h.pending {
 		gp.Pending += b.GoodsNum
-		gp.Calls = append(gp.Calls, resumeCall(name, b))
+		gp.Calls = append(gp.Calls, resumeCall(f, name, b))
 	}
 	if len(h.pending) > 0 {
 		gp.Action = ActionResume
@@ -297,9 +297,9 @@ func groupWarning(g *spec.Group, code, summary, detail string) *hcl.Diagnostic {
 	return spec.WithCode(code, d)
 }
 
-// resumeCall returns the call that resolves a pending batch: its recorded seq, token and
-// parameters, whatever the spec says now.
-func resumeCall(group string, b *state.Batch) *Call {
+// resumeCall returns the call that resolves a pending batch: its recorded seq, token,
+// parameters and marker, whatever the spec says now.
+func resumeCall(f *spec.Fleet, group string, b *state.Batch) *Call {
 	params := make(map[string]string, len(b.Params)+2)
 	maps.Copy(params, b.Params)
 	if _, ok := params[paramToken]; !ok && b.ClientToken != "" {
@@ -308,7 +308,11 @@ func resumeCall(group string, b *state.Batch) *Call {
 	if _, ok := params[paramGoodsNum]; !ok {
 		params[paramGoodsNum] = strconv.Itoa(b.GoodsNum)
 	}
-	return &Call{Group: group, Seq: b.Seq, ClientToken: b.ClientToken, GoodsNum: b.GoodsNum, Params: params, Resume: true}
+	marker := b.Marker
+	if marker == "" {
+		marker = derivedMarker(f.Name, f.Region, f.ProjectID, group, b.Seq, params)
+	}
+	return &Call{Group: group, Seq: b.Seq, ClientToken: b.ClientToken, GoodsNum: b.GoodsNum, Params: params, Resume: true, Marker: marker}
 }
 
 // newCalls returns the calls that buy n instances of group g, with seqs from h.nextSeq up:
@@ -326,10 +330,11 @@ func newCalls(f *spec.Fleet, g *spec.Group, base map[string]string, h history, n
 		if ip != "" {
 			params[paramPrivateIP] = ip
 		}
-		params[paramName] = MarkName(base[paramName], Marker(f.Name, f.Region, f.ProjectID, g.Name, seq, params))
+		marker := Marker(f.Name, f.Region, f.ProjectID, g.Name, seq, params)
+		params[paramName] = MarkName(base[paramName], marker)
 		token := Token(f.Name, f.Region, f.ProjectID, g.Name, seq, params)
 		params[paramToken] = token
-		calls = append(calls, &Call{Group: g.Name, Seq: seq, ClientToken: token, GoodsNum: goods, Params: params})
+		calls = append(calls, &Call{Group: g.Name, Seq: seq, ClientToken: token, GoodsNum: goods, Params: params, Marker: marker})
 		seq++
 	}
 	if len(g.Config.PrivateIPs) > 0 {

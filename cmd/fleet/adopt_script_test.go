@@ -25,14 +25,14 @@ func init() {
 }
 
 func cmdSimFaults(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: sim-faults BUSY DROP")
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: sim-faults BUSY DROP [ACTION...]")
 	}
 	busy, err := strconv.ParseFloat(args[0], 64)
 	ts.Check(err)
 	drop, err := strconv.ParseFloat(args[1], 64)
 	ts.Check(err)
-	ts.Check(simOf(ts).sim.SetFaults(busy, drop))
+	ts.Check(simOf(ts).sim.SetFaults(busy, drop, args[2:]...))
 }
 
 func cmdSimWaitCount(ts *testscript.TestScript, neg bool, args []string) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"fleet/executor"
 	"fleet/internal/atomicfile"
 	"fleet/internal/cvm"
 	"fleet/internal/planview"
@@ -126,11 +127,20 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 		}
 	}
 	p := planner.Compute(f, st)
-	if (o.price || maxCost != nil) && p.Applyable() {
-		client, err := newCloudClient(*cloud, p.Region, defaultRate)
-		if err != nil {
+	// With credentials the plan makes apply's check for a lost state; without, it says so.
+	var client executor.Client
+	if cloud == nil {
+		if cfg, err := cloudConfig(); err == nil {
+			cloud = &cfg
+		}
+	}
+	if cloud != nil && p.Applyable() {
+		if client, err = newCloudClient(*cloud, p.Region, defaultRate); err != nil {
 			return err
 		}
+	}
+	p.Diagnostics = append(p.Diagnostics, workflow.CheckState(ctx, client, p, st)...)
+	if (o.price || maxCost != nil) && p.Applyable() {
 		if err := workflow.PricePlan(ctx, client, p); err != nil {
 			return err
 		}

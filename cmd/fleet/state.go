@@ -31,7 +31,7 @@ A state that cannot be read is never overwritten.`,
 				return cmd.Help()
 			},
 		}
-		cmd.AddCommand(stateListCmd(g), stateShowCmd(g), stateRmCmd(g), stateMvCmd(g), statePushCmd(g), statePullCmd(g), stateHistoryCmd(g))
+		cmd.AddCommand(stateListCmd(g), stateShowCmd(g), stateRmCmd(g), stateMvCmd(g), statePushCmd(g), statePullCmd(g), stateHistoryCmd(g), stateRecoverCmd(g))
 		return cmd
 	})
 }

@@ -4,14 +4,21 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"fleet/executor"
+	"fleet/internal/diagview"
 	"fleet/internal/state"
 	"fleet/internal/workflow"
+	"fleet/spec"
 )
 
 // stateMvCmd returns `fleet state mv`.
@@ -188,4 +195,76 @@ func printHistory(w io.Writer, where string, versions []state.Version) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Serial, stateTime(v.Time), who, v.Operation, v.Summary)
 	}
 	return tw.Flush()
+}
+
+// stateRecoverCmd returns `fleet state recover`.
+func stateRecoverCmd(g *globals) *cobra.Command {
+	var rate float64
+	cmd := &cobra.Command{
+		Use:   "recover [DIR]",
+		Short: "Rebuild a lost state from the instances that carry the fleet's marker",
+		Long: `Recover rebuilds the record of a fleet whose state was lost (a deleted file, the wrong
+database, a fresh CI runner) without buying anything. Every instance fleet buys carries in
+its name a marker with a part common to the whole fleet: recover lists them all with
+DescribeInstances, under the state lock, and adopts those the state does not record into the
+group their marker (or their name) tells, one batch per call. Instances whose group cannot
+be told are listed and left for "fleet import". Run it when apply or plan reports
+unrecorded instances of the fleet; then plan again.
+
+Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and optionally
+TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRate(rate); err != nil {
+				return err
+			}
+			cfg, err := cloudConfig()
+			if err != nil {
+				return err
+			}
+			dir := specDir(args)
+			files, in, err := g.readSpec(dir)
+			if err != nil {
+				return err
+			}
+			fleet, diags := spec.Load(files, in)
+			errOut := cmd.ErrOrStderr()
+			if fleet == nil || diags.HasErrors() {
+				_ = diagview.Human(errOut, diags, specSources(files), wantColor(errOut))
+				return fmt.Errorf("state recover: the spec of %s has errors; fix them first (nothing was changed)", dir)
+			}
+			store, err := g.openStore(dir, fleet)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			env := workflow.Env{
+				Store:       store,
+				Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, rate) },
+				Now:         time.Now,
+				LockTimeout: g.lockTimeout,
+			}
+			res, err := workflow.Recover(cmd.Context(), env, fleet)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Found %s of fleet %s by its marker; %d already recorded.\n", countNoun(res.Found, "instance"), fleet.Name, res.Recorded)
+			for _, name := range slices.Sorted(maps.Keys(res.Adopted)) {
+				ids := res.Adopted[name]
+				fmt.Fprintf(out, "  %s: adopted %s: %s\n", name, countNoun(len(ids), "instance"), strings.Join(ids, ", "))
+			}
+			for _, in := range res.Unattributed {
+				fmt.Fprintf(errOut, "Warning: %s (%q) carries the fleet's marker but no group of the spec claims it: adopt it with \"fleet import GROUP %s\".\n", in.ID, in.Name, in.ID)
+			}
+			if res.Written {
+				fmt.Fprintf(out, "Adopted %s. State saved to %s (serial %d).\n", countNoun(res.Instances(), "instance"), store.Where(), res.Serial)
+			} else {
+				fmt.Fprintln(out, "Nothing to adopt; the state was not written.")
+			}
+			return nil
+		},
+	}
+	rateFlag(cmd.Flags(), &rate)
+	return cmd
 }

@@ -106,12 +106,20 @@ func (s *Server) SetQuota(n int) {
 }
 
 // SetFaults changes the shares of requests answered busy and of RunInstances answers dropped.
-func (s *Server) SetFaults(busyRate, dropRate float64) error {
+// With actions, only requests of those actions are answered busy; without, any.
+func (s *Server) SetFaults(busyRate, dropRate float64, actions ...string) error {
 	if !(busyRate >= 0 && busyRate <= 1 && dropRate >= 0 && dropRate <= 1) {
 		return fmt.Errorf("set faults %v, %v: want shares between 0 and 1", busyRate, dropRate)
 	}
 	s.mu.Lock()
 	s.busyRate, s.dropRate = busyRate, dropRate
+	s.busyActions = nil
+	if len(actions) > 0 {
+		s.busyActions = map[string]bool{}
+		for _, a := range actions {
+			s.busyActions[a] = true
+		}
+	}
 	s.mu.Unlock()
 	return nil
 }

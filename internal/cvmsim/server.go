@@ -39,20 +39,22 @@ type Server struct {
 	savedVer uint64     // the version on disk; guarded by saveMu
 	logMu    sync.Mutex // serialises log lines
 
-	mu        sync.Mutex // guards everything below
-	rng       *rand.Rand
-	busyRate  float64
-	dropRate  float64
-	quota     int
-	balance   int64 // fen; Unlimited for no limit
-	nextDeal  int64
-	instances []*Instance // in creation order
-	byID      map[string]*Instance
-	tokens    map[string]*tokenRecord
-	vpcs      map[string]*VPC
-	subnets   map[string]*subnetInfo
-	counts    map[string]int // authenticated requests by Action
-	version   uint64         // incremented by every change worth saving
+	mu       sync.Mutex // guards everything below
+	rng      *rand.Rand
+	busyRate float64
+	dropRate float64
+	// busyActions, when set, are the only actions answered busy.
+	busyActions map[string]bool
+	quota       int
+	balance     int64 // fen; Unlimited for no limit
+	nextDeal    int64
+	instances   []*Instance // in creation order
+	byID        map[string]*Instance
+	tokens      map[string]*tokenRecord
+	vpcs        map[string]*VPC
+	subnets     map[string]*subnetInfo
+	counts      map[string]int // authenticated requests by Action
+	version     uint64         // incremented by every change worth saving
 }
 
 // subnetInfo is a subnet with its VPC and parsed CIDR.
@@ -341,7 +343,7 @@ func (s *Server) handle(method, host, path string, p map[string]string) (body an
 	}
 	s.mu.Lock()
 	s.counts[action]++
-	busy := s.busyRate > 0 && s.rng.Float64() < s.busyRate
+	busy := s.busyRate > 0 && (s.busyActions == nil || s.busyActions[action]) && s.rng.Float64() < s.busyRate
 	drop = action == "RunInstances" && s.dropRate > 0 && s.rng.Float64() < s.dropRate
 	s.mu.Unlock()
 	if busy {

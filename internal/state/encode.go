@@ -171,6 +171,10 @@ func (e *encoder) batch(b *Batch) {
 	e.strs(b.InstanceIDs)
 	e.key("kind")
 	e.str(b.Kind)
+	if b.Marker != "" {
+		e.key("marker")
+		e.str(b.Marker)
+	}
 	if len(b.Params) > 0 {
 		e.key("params")
 		e.open('{')

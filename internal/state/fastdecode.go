@@ -490,6 +490,9 @@ func (p *parser) batch() (*Batch, bool) {
 			// Written only when true; anything else is left to encoding/json.
 			i = 12
 			b.Adopted, ok = true, p.literal("true")
+		case "marker":
+			i = 13
+			b.Marker, ok = p.str()
 		default:
 			return false
 		}

@@ -53,6 +53,7 @@ type Batch struct {
 	Seq         int               `json:"seq"`
 	Kind        string            `json:"kind"`
 	ClientToken string            `json:"client_token,omitempty"`
+	Marker      string            `json:"marker,omitempty"` // the instance-name marker, recorded when the call is journaled; "" when none or recorded before batches kept it
 	GoodsNum    int               `json:"goods_num"`
 	Params      map[string]string `json:"params,omitempty"` // as sent; secrets as spec.HashSecret
 	Status      string            `json:"status"`

@@ -116,6 +116,9 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 	if err != nil {
 		return nil, err
 	}
+	if err := guard(ctx, c, plan, st); err != nil {
+		return nil, err
+	}
 	if in.Saved == nil {
 		ok, err := v.Approve(plan)
 		if err != nil {
