@@ -62,8 +62,8 @@ demo-pg: build pg-check
 
 ## test-crash: kill the real binary with SIGKILL at random moments of an apply, CRASH_TRIALS times.
 CRASH_TRIALS ?= 20
-test-crash:
-	FLEET_CRASH_TRIALS=$(CRASH_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^TestApplyCrash$$' -v ./cmd/fleet
+test-crash: pg-check
+	FLEET_CRASH_TRIALS=$(CRASH_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^TestApplyCrash(Postgres)?$$' -v ./cmd/fleet
 
 clean:
 	rm -rf bin

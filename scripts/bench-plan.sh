@@ -7,6 +7,11 @@
 # must exit 0: no changes). Each figure is the best of RUNS runs (default 3); on a loaded
 # machine the CPU time is the steadier one.
 #
+# With STATE_BACKEND=postgres the state is pushed into the PostgreSQL server at FLEET_PG_URL
+# (the spec gets a backend "postgres" block, each size a schema of its own) and the plan reads
+# it from there; `go run ./internal/pgtest/cmd/pgtmp -- env STATE_BACKEND=postgres
+# scripts/bench-plan.sh` runs it on a throwaway server.
+#
 # Usage: scripts/bench-plan.sh [GROUPS...]   (default: 2000 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +36,12 @@ for n in "${sizes[@]}"; do
 		dir="$work/$mode-$n"
 		"$work/benchgen" -groups "$n" -per 10 -mode "$mode" -out "$dir"
 		size=$(wc -c <"$dir/fleet.state.json")
+		if [ "${STATE_BACKEND:-file}" = postgres ]; then
+			sed -i "0,/^fleet \"[^\"]*\" {\$/s//&\n  backend \"postgres\" {\n    schema = \"bench_${mode}_$n\"\n  }/" "$dir/main.fleet.hcl"
+			grep -q 'backend "postgres"' "$dir/main.fleet.hcl" || { echo "bench-plan: no fleet block for the backend" >&2; exit 1; }
+			bin/fleet state push --chdir "$dir" "$dir/fleet.state.json" >/dev/null
+			rm "$dir/fleet.state.json"
+		fi
 		best_wall="" best_cpu="" best_rss=""
 		for _ in $(seq "$runs"); do
 			if [ ${#timer[@]} -gt 0 ]; then

@@ -132,13 +132,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	defer close(finished)
 	applyWatchSignals(stop, finished, errOut)
 
-	env := workflow.Env{
-		Store:       store,
-		Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, f.rate) },
-		Now:         time.Now,
-		LockTimeout: g.lockTimeout,
-	}
-	res, err := workflow.Apply(ctx, env, workflow.ApplyInput{
+	res, err := workflow.Apply(ctx, g.env(store, &cfg, f.rate), workflow.ApplyInput{
 		Fleet:       fleet,
 		Diags:       diags,
 		Files:       ai.files,

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"fleet/internal/diagview"
+	"fleet/internal/pgtest"
 	"fleet/internal/planview"
 )
 
@@ -24,6 +26,8 @@ func TestExamples(t *testing.T) {
 	for k, v := range exampleVars {
 		t.Setenv(k, v)
 	}
+	var pg lazyPG
+	defer pg.stop(t)
 	var n int
 	for _, dir := range dirs {
 		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
@@ -44,7 +48,13 @@ func TestExamples(t *testing.T) {
 			}
 			stdout.Reset()
 			statePath := filepath.Join(t.TempDir(), "fleet.state.json")
-			if code := run([]string{"plan", "--json", "--state", statePath, dir}, nil, &stdout, &stderr); code != 0 {
+			args := []string{"plan", "--json", "--state", statePath, dir}
+			if usesPostgres(t, dir) {
+				// The state of such a spec is in PostgreSQL: an empty database of its own.
+				t.Setenv(envPGURL, pg.database(t))
+				args = []string{"plan", "--json", dir}
+			}
+			if code := run(args, nil, &stdout, &stderr); code != 0 {
 				t.Errorf("fleet plan %s: exit %d\n%s%s", dir, code, stdout.String(), stderr.String())
 			}
 			var plan planview.Document
@@ -84,5 +94,52 @@ func TestExampleWindowsNeedsPassword(t *testing.T) {
 	}
 	if len(doc.Diagnostics) == 0 || doc.Diagnostics[0].Code != "variable-value" {
 		t.Errorf("diagnostics = %+v, want variable-value first", doc.Diagnostics)
+	}
+}
+
+// usesPostgres reports whether the spec in dir keeps its state in PostgreSQL.
+func usesPostgres(t *testing.T, dir string) bool {
+	files, err := readSpecDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if bytes.Contains(f.Src, []byte(`backend "postgres"`)) {
+			return true
+		}
+	}
+	return false
+}
+
+// lazyPG is a throwaway server started on first use, for the examples that keep their state
+// in PostgreSQL.
+type lazyPG struct {
+	srv *pgtest.Server
+	n   int
+}
+
+// database returns the URL of a new, empty database, starting the server if needed.
+func (p *lazyPG) database(t *testing.T) string {
+	t.Helper()
+	if p.srv == nil {
+		srv, err := pgtest.Start(pgtest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.srv = srv
+	}
+	p.n++
+	u, err := p.srv.NewDatabase(fmt.Sprintf("example_%d", p.n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (p *lazyPG) stop(t *testing.T) {
+	if p.srv != nil {
+		if err := p.srv.Stop(); err != nil {
+			t.Error(err)
+		}
 	}
 }

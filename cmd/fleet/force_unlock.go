@@ -23,21 +23,18 @@ its database session); this is for a lock kept by a descriptor or a session that
 it.`,
 			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				store, err := g.storeOf(specDir(args))
-				if err != nil {
-					return err
-				}
-				defer store.Close()
-				err = workflow.ForceUnlock(cmd.Context(), workflow.Env{Store: store})
-				if errors.Is(err, state.ErrNotLocked) {
-					fmt.Fprintf(cmd.OutOrStdout(), "The state %s is not locked.\n", store.Where())
+				return g.withStore(specDir(args), func(env workflow.Env) error {
+					err := workflow.ForceUnlock(cmd.Context(), env)
+					if errors.Is(err, state.ErrNotLocked) {
+						fmt.Fprintf(cmd.OutOrStdout(), "The state %s is not locked.\n", env.Store.Where())
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "Removed the lock of %s.\n", env.Store.Where())
 					return nil
-				}
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Removed the lock of %s.\n", store.Where())
-				return nil
+				})
 			},
 		}
 	})

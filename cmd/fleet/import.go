@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -94,13 +93,7 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 		return err
 	}
 	defer store.Close()
-	env := workflow.Env{
-		Store:       store,
-		Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, f.rate) },
-		Now:         time.Now,
-		LockTimeout: g.lockTimeout,
-	}
-	res, err := workflow.Import(ctx, env, fleet, sg, ids)
+	res, err := workflow.Import(ctx, g.env(store, &cfg, f.rate), fleet, sg, ids)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -68,13 +67,7 @@ func runRefresh(ctx context.Context, g *globals, f *refreshFlags, out io.Writer,
 		return err
 	}
 	defer store.Close()
-	env := workflow.Env{
-		Store:       store,
-		Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, f.rate) },
-		Now:         time.Now,
-		LockTimeout: g.lockTimeout,
-	}
-	res, err := workflow.Refresh(ctx, env)
+	res, err := workflow.Refresh(ctx, g.env(store, &cfg, f.rate))
 	if err != nil {
 		return err
 	}

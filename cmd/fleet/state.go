@@ -313,16 +313,18 @@ run "fleet apply" first so that the call is resolved and its instances recorded.
 // runStateRm removes a group's record under the state lock, refusing one with pending
 // calls unless force is set.
 func runStateRm(ctx context.Context, g *globals, out, errOut io.Writer, name string, force bool) error {
-	store, err := g.storeOf(g.chdir())
+	var res *workflow.RmResult
+	var where string
+	err := g.withStore(g.chdir(), func(env workflow.Env) error {
+		var err error
+		res, err = workflow.StateRm(ctx, env, name, force)
+		where = env.Store.Where()
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	res, err := workflow.StateRm(ctx, workflow.Env{Store: store, LockTimeout: g.lockTimeout}, name, force)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Removed group %s from %s (serial %d): %s forgotten.\n", name, store.Where(), res.Serial, countNoun(res.Instances, "instance"))
+	fmt.Fprintf(out, "Removed group %s from %s (serial %d): %s forgotten.\n", name, where, res.Serial, countNoun(res.Instances, "instance"))
 	if res.Current > 0 {
 		verb := "were"
 		if res.Current == 1 {

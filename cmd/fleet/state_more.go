@@ -10,11 +10,9 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"fleet/executor"
 	"fleet/internal/diagview"
 	"fleet/internal/state"
 	"fleet/internal/workflow"
@@ -33,18 +31,15 @@ state (fleet state history).`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeGroups(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.storeOf(g.chdir())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			st, err := workflow.StateMv(cmd.Context(), workflow.Env{Store: store, LockTimeout: g.lockTimeout}, args[0], args[1])
-			if err != nil {
-				return err
-			}
-			n := len(st.Groups[args[1]].Instances)
-			fmt.Fprintf(cmd.OutOrStdout(), "Moved group %s to %s in %s (serial %d): %s, nothing bought or returned.\n", args[0], args[1], store.Where(), st.Serial, countNoun(n, "instance"))
-			return nil
+			return g.withStore(g.chdir(), func(env workflow.Env) error {
+				st, err := workflow.StateMv(cmd.Context(), env, args[0], args[1])
+				if err != nil {
+					return err
+				}
+				n := len(st.Groups[args[1]].Instances)
+				fmt.Fprintf(cmd.OutOrStdout(), "Moved group %s to %s in %s (serial %d): %s, nothing bought or returned.\n", args[0], args[1], env.Store.Where(), st.Serial, countNoun(n, "instance"))
+				return nil
+			})
 		},
 	}
 }
@@ -87,20 +82,17 @@ journal records of an interrupted apply.`,
 			if st.Journaled > 0 {
 				return fmt.Errorf("state push: %s has a journal of an interrupted apply beside it (%s); run \"fleet apply\" where it was made, or fold it with any command that writes it, first", args[0], countNoun(st.Journaled, "record"))
 			}
-			store, err := g.storeOf(g.chdir())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			if fs, ok := store.(*state.FileStore); ok && samePath(fs.Path(), args[0]) {
-				return fmt.Errorf("state push: %s is the state file of this spec already", args[0])
-			}
-			if err := workflow.StatePush(cmd.Context(), workflow.Env{Store: store, LockTimeout: g.lockTimeout}, st); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Pushed %s to %s (serial %d, lineage %s): %s in %s.\n", args[0], store.Where(), st.Serial, st.Lineage,
-				countNoun(st.InstanceCount(), "instance"), countNoun(len(st.Groups), "group"))
-			return nil
+			return g.withStore(g.chdir(), func(env workflow.Env) error {
+				if fs, ok := env.Store.(*state.FileStore); ok && samePath(fs.Path(), args[0]) {
+					return fmt.Errorf("state push: %s is the state file of this spec already", args[0])
+				}
+				if err := workflow.StatePush(cmd.Context(), env, st); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Pushed %s to %s (serial %d, lineage %s): %s in %s.\n", args[0], env.Store.Where(), st.Serial, st.Lineage,
+					countNoun(st.InstanceCount(), "instance"), countNoun(len(st.Groups), "group"))
+				return nil
+			})
 		},
 	}
 }
@@ -126,21 +118,18 @@ func statePullCmd(g *globals) *cobra.Command {
 file format, for a backup or to move it with "fleet state push".`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.storeOf(specDir(args))
-			if err != nil {
+			return g.withStore(specDir(args), func(env workflow.Env) error {
+				st, err := workflow.StatePull(cmd.Context(), env)
+				if err != nil {
+					return err
+				}
+				data, err := state.Encode(st)
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(data)
 				return err
-			}
-			defer store.Close()
-			st, err := workflow.StatePull(cmd.Context(), workflow.Env{Store: store})
-			if err != nil {
-				return err
-			}
-			data, err := state.Encode(st)
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(data)
-			return err
+			})
 		},
 	}
 }
@@ -156,22 +145,19 @@ func stateHistoryCmd(g *globals) *cobra.Command {
 where, the command and a one-line summary.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.storeOf(specDir(args))
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			versions, err := workflow.History(cmd.Context(), workflow.Env{Store: store}, limit)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), "state history", struct {
-					FormatVersion string          `json:"format_version"`
-					Versions      []state.Version `json:"versions"`
-				}{"1.0", versions})
-			}
-			return printHistory(cmd.OutOrStdout(), store.Where(), versions)
+			return g.withStore(specDir(args), func(env workflow.Env) error {
+				versions, err := workflow.History(cmd.Context(), env, limit)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(cmd.OutOrStdout(), "state history", struct {
+						FormatVersion string          `json:"format_version"`
+						Versions      []state.Version `json:"versions"`
+					}{"1.0", versions})
+				}
+				return printHistory(cmd.OutOrStdout(), env.Store.Where(), versions)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the versions as JSON")
@@ -238,13 +224,7 @@ TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.`,
 				return err
 			}
 			defer store.Close()
-			env := workflow.Env{
-				Store:       store,
-				Client:      func(region string) (executor.Client, error) { return newCloudClient(cfg, region, rate) },
-				Now:         time.Now,
-				LockTimeout: g.lockTimeout,
-			}
-			res, err := workflow.Recover(cmd.Context(), env, fleet)
+			res, err := workflow.Recover(cmd.Context(), g.env(store, &cfg, rate), fleet)
 			if err != nil {
 				return err
 			}

@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"fleet/executor"
+	"fleet/internal/cvm"
 	"fleet/internal/state"
 	"fleet/internal/state/pgstore"
+	"fleet/internal/workflow"
 	"fleet/spec"
 )
 
@@ -53,4 +57,26 @@ func (g *globals) storeOf(dir string) (state.Store, error) {
 		}
 	}
 	return g.openStore(dir, f)
+}
+
+// env returns the workflows' environment: the store, the cloud client of cfg (none when cfg
+// is nil) at rate calls a second, the clock and the lock timeout.
+func (g *globals) env(store state.Store, cfg *cvm.Config, rate float64) workflow.Env {
+	env := workflow.Env{Store: store, Now: time.Now, LockTimeout: g.lockTimeout}
+	if cfg != nil {
+		c := *cfg
+		env.Client = func(region string) (executor.Client, error) { return newCloudClient(c, region, rate) }
+	}
+	return env
+}
+
+// withStore opens the store of the spec in dir (storeOf), runs fn with the workflows'
+// environment, without a cloud client, and closes the store.
+func (g *globals) withStore(dir string, fn func(env workflow.Env) error) error {
+	store, err := g.storeOf(dir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(g.env(store, nil, 0))
 }

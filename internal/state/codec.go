@@ -29,23 +29,13 @@ func Decode(name string, open func() (io.Reader, error)) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state: %w", err)
 	}
-	p := &parser{r: r, data: make([]byte, 0, windowSize), low: windowLow}
-	s, ok := p.whole()
-	if p.err != nil {
-		return nil, fmt.Errorf("read state: %w", p.err)
-	}
-	if ok {
-		return checkState(name, s)
-	}
-	p = nil
-	if r, err = open(); err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
-	return decodeState(name, buf.Bytes())
+	return decodeStream(name, r, func() ([]byte, error) {
+		r, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(r)
+	})
 }
 
 // DecodeRecord decodes and checks one journal record as written by a Journal.

@@ -35,23 +35,32 @@ func fastDecode(data []byte) (*State, bool) {
 // one with a single value too long for the window) is read whole and decoded by decodeState.
 func readStateFile(path string, f *os.File) (*State, error) {
 	defer f.Close()
-	p := &parser{r: f, data: make([]byte, 0, windowSize), low: windowLow}
+	return decodeStream(path, f, func() ([]byte, error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return readAll(f)
+	})
+}
+
+// decodeStream decodes and checks a state as it reads it from r through the window; when
+// the state is not in the canonical form it decodes again, strictly, the whole bytes that
+// whole returns. name names the state in errors.
+func decodeStream(name string, r io.Reader, whole func() ([]byte, error)) (*State, error) {
+	p := &parser{r: r, data: make([]byte, 0, windowSize), low: windowLow}
 	s, ok := p.whole()
 	if p.err != nil {
 		return nil, fmt.Errorf("read state: %w", p.err)
 	}
 	if ok {
-		return checkState(path, s)
+		return checkState(name, s)
 	}
 	p = nil
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
-	data, err := readAll(f)
+	data, err := whole()
 	if err != nil {
 		return nil, fmt.Errorf("read state: %w", err)
 	}
-	return decodeState(path, data)
+	return decodeState(name, data)
 }
 
 // readAll reads the rest of f into a slice of the file's size.
