@@ -759,3 +759,22 @@ func (s *Server) stopWatchdog() {
 	_ = s.watchdog.Wait()
 	s.watchdog, s.watchPipe = nil, nil
 }
+
+// RequirePassword makes the server ask role for its password on 127.0.0.1 (scram-sha-256)
+// instead of trusting it, so that tests can connect with a wrong one. It edits the
+// cluster's pg_hba.conf and reloads the configuration.
+func (s *Server) RequirePassword(role string) error {
+	if s.Dir == "" {
+		return errors.New("pgtest: an external server's authentication is not ours to change")
+	}
+	hba := filepath.Join(s.dataDir, "pg_hba.conf")
+	old, err := os.ReadFile(hba)
+	if err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	line := fmt.Sprintf("host all %s 127.0.0.1/32 scram-sha-256\n", role)
+	if err := s.writeFile(hba, append([]byte(line), old...)); err != nil {
+		return err
+	}
+	return s.Exec("SELECT pg_reload_conf()")
+}
