@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"fleet/internal/cvm"
 	"fleet/internal/state"
@@ -15,9 +16,20 @@ import (
 // name: the call is recorded done with those instances and is not sent again.
 const EventCallAdopted = "call_adopted"
 
-// ErrMarkerTaken is returned (wrapped) for a pending call whose marker finds only instances
-// that the state already records in other groups. The call stays pending and is not sent.
-var ErrMarkerTaken = errors.New("the instances named by the marker are recorded in other groups")
+// ListingLag is how old a call must be before a listing that shows fewer of its instances
+// than it asked for is taken as what it bought: until then the listing may lag the purchase,
+// and buying the rest could buy it twice.
+const ListingLag = 10 * time.Minute
+
+// ErrListingLags is the error of a call whose marker lists fewer instances than it asked
+// for while the call is younger than ListingLag: what is listed is recorded, the call stays
+// pending, and nothing more is bought for it until a later apply looks again.
+var ErrListingLags = errors.New("its marker lists fewer instances than it asked for, and the listing may lag the purchase")
+
+// ErrNotListed is the error of a call whose earlier attempt of the same apply may have
+// bought, and whose marker lists nothing yet: it is not sent again in this apply, since the
+// API may have forgotten its token; the next apply looks again before it resends.
+var ErrNotListed = errors.New("an earlier attempt may have bought and its marker lists no instance yet")
 
 // LookupMarker returns the ids of the instances whose name carries marker as a whole word
 // (planner.HasMarker), sorted. It asks DescribeInstances with the marker as searchWord, which
@@ -81,13 +93,28 @@ func (x *applier) adopt(ctx context.Context, calls []*planner.Call) ([]*planner.
 			send = append(send, c)
 			continue
 		}
-		ids = x.notElsewhere(c.Group, ids)
-		if len(ids) == 0 {
-			x.unsent(c, fmt.Errorf("call %s #%d: marker %s: %w; resolve it by hand (fleet state rm, fleet import)", c.Group, c.Seq, m, ErrMarkerTaken))
-			continue
-		}
+		// Instances another group records (imported there meanwhile) are the call's all the
+		// same: adopting them records the conflict, which the plan reports with what to do,
+		// and nothing is bought while it stands.
 		b := old.Clone()
 		b.Marker = m
+		b.UpdatedAt = x.opts.Now().UTC()
+		if age := x.opts.Now().Sub(old.CreatedAt); len(ids) < c.GoodsNum && age < ListingLag {
+			// The listing may lag the purchase: record what it shows, buy nothing more yet.
+			b.InstanceIDs = ids
+			lag := fmt.Errorf("call %s #%d: %d of %d instances found by marker %s: %w; the call is %s old and stays pending until it is %s old, then fleet takes the listing as what it bought",
+				c.Group, c.Seq, len(ids), c.GoodsNum, m, ErrListingLags, age.Round(time.Second), ListingLag)
+			b.Error = &state.BatchError{Message: lag.Error(), Class: cvm.ClassUnknown.String()}
+			rec := state.JournalRecord{Group: c.Group, Batch: b}
+			if err := x.opts.Journal.Append(rec); err != nil {
+				fatal := fmt.Errorf("apply: write journal: %w", err)
+				x.unsent(c, fatal)
+				return append(send, calls[i+1:]...), fatal
+			}
+			x.opts.State.Apply(rec)
+			x.unsent(c, lag)
+			continue
+		}
 		b.Status = state.StatusDone
 		b.Adopted = true
 		b.Error = nil
@@ -95,7 +122,6 @@ func (x *applier) adopt(ctx context.Context, calls []*planner.Call) ([]*planner.
 		if b.DealIDs == nil {
 			b.DealIDs = []string{}
 		}
-		b.UpdatedAt = x.opts.Now().UTC()
 		rec := state.JournalRecord{Group: c.Group, Batch: b}
 		if err := x.opts.Journal.Append(rec); err != nil {
 			fatal := fmt.Errorf("apply: write journal: %w", err)
@@ -113,20 +139,29 @@ func (x *applier) adopt(ctx context.Context, calls []*planner.Call) ([]*planner.
 	return send, nil
 }
 
-// notElsewhere returns the ids that no group of the state but group records.
-func (x *applier) notElsewhere(group string, ids []string) []string {
-	var out []string
-	for _, id := range ids {
-		taken := false
-		for name, g := range x.opts.State.Groups {
-			if name != group && g != nil && g.Instance(id) != nil {
-				taken = true
-				break
-			}
-		}
-		if !taken {
-			out = append(out, id)
-		}
+// lookBeforeResend is asked by the retry loop before an attempt that follows a failed one.
+// When that failure may hide a purchase (it was not an answer of the API saying nothing was
+// bought), the call's marker is looked up first: the API's memory of tokens may be short,
+// and resending would then buy again. It reports whether to stop, and the error the call
+// then ends with: nil when every instance asked for was found (adopted), ErrListingLags
+// when only some were, ErrNotListed when none, the lookup's failure when it fails. It runs
+// in the call's goroutine and touches only j.
+func (x *applier) lookBeforeResend(ctx context.Context, j *job, last error) (bool, error) {
+	m := j.batch.Marker
+	if m == "" || answeredUnbought(last) {
+		return false, nil
 	}
-	return out
+	c := j.call
+	ids, err := LookupMarker(ctx, x.opts.Client, m)
+	switch {
+	case err != nil:
+		return true, fmt.Errorf("call %s #%d: %w (an earlier attempt may have bought; the call stays pending and is not sent again until its instances can be looked up)", c.Group, c.Seq, err)
+	case len(ids) >= c.GoodsNum:
+		j.found, j.adopted = ids, true
+		return true, nil
+	case len(ids) > 0:
+		j.found = ids
+		return true, fmt.Errorf("call %s #%d: %d of %d instances found by marker %s: %w; the call stays pending and the next apply looks again", c.Group, c.Seq, len(ids), c.GoodsNum, m, ErrListingLags)
+	}
+	return true, fmt.Errorf("call %s #%d: marker %s: %w; the call stays pending and the next apply looks again before it resends", c.Group, c.Seq, m, ErrNotListed)
 }

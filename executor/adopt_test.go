@@ -205,10 +205,14 @@ func TestAdoptSkipsCallsWithoutMarker(t *testing.T) {
 	}
 }
 
-func TestAdoptRefusesInstancesOfOtherGroups(t *testing.T) {
+// A pending call whose marker finds an instance another group records (imported there
+// meanwhile) is resolved with it: the conflict is recorded, for the plan to report, rather
+// than left pending for ever, and nothing is sent.
+func TestAdoptRecordsInstancesOfOtherGroups(t *testing.T) {
 	f := newFixture()
 	c, m := markedPending(f)
-	f.state.Groups["api"] = &state.Group{Instances: []*state.Instance{{ID: "ins-a"}}}
+	f.state.Groups["api"] = &state.Group{Batches: []*state.Batch{{Seq: 0, Kind: state.KindImport, Status: state.StatusDone}},
+		Instances: []*state.Instance{{ID: "ins-a"}}}
 	mc := &markerClient{fakeClient: f.client, instances: []cvm.Instance{{ID: "ins-a", Name: "web " + m}}}
 	res, err := Apply(context.Background(), newPlan(c), f.opts(mc))
 	if err != nil {
@@ -217,8 +221,14 @@ func TestAdoptRefusesInstancesOfOtherGroups(t *testing.T) {
 	if len(f.client.sentTokens()) != 0 {
 		t.Fatal("sent the call although instances carry its marker")
 	}
-	if !res.Unknown() || !errors.Is(res.Outcomes[0].Err, ErrMarkerTaken) {
-		t.Errorf("result %+v, want the call pending with ErrMarkerTaken", res.Outcomes[0])
+	if res.Unknown() || res.Adopted != 1 {
+		t.Errorf("result %+v, want the call adopted", res)
+	}
+	if f.state.Groups["web"].Instance("ins-a") == nil || f.state.Groups["api"].Instance("ins-a") == nil {
+		t.Error("the conflict is not recorded in both groups")
+	}
+	if err := f.state.Validate(); err != nil {
+		t.Errorf("the state with the conflict is invalid: %v", err)
 	}
 }
 

@@ -23,6 +23,9 @@
 //     instances of the fleet the state does not record; RecoverRecords turns them into
 //     records that adopt them.
 //   - Groups fail independently.
+//   - No secret reaches the journal, the state, an event, an outcome or the log of attempts:
+//     the text of every error of a call is masked with secret.Mask and the call's secret
+//     values, in any encoding an answer may echo them in, and keeps its class.
 //   - Cancelling the context passed to Apply starts nothing new and stops retries. A call
 //     already journaled is let to finish (and its answer journaled) when the Client is
 //     wrapped with Detach, as `fleet apply` does: WithRetry(Detach(WithRateLimit(c, rate))).

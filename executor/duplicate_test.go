@@ -64,8 +64,9 @@ func TestResumeRefusedByAuthStaysPending(t *testing.T) {
 	f := dupFleet(t)
 	st := state.New(f.Name, f.Region)
 
-	// Apply 1: every answer is lost after the purchase; the call stays pending.
-	if err := sim.SetFaults(0, 1); err != nil {
+	// Apply 1: every answer is lost after the purchase, and the lookup of the call's marker
+	// before a resend is answered busy: the call stays pending.
+	if err := sim.SetFaults(1, 1, "DescribeInstances"); err != nil {
 		t.Fatal(err)
 	}
 	res := planAndApply(t, f, st, good)

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"fleet/internal/cvm"
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/planner"
-	"fleet/spec"
 )
 
 // DefaultParallelism is the number of calls in flight when Options.Parallelism is 0.
@@ -23,7 +23,7 @@ type Journal interface {
 	Append(recs ...state.JournalRecord) error
 }
 
-// SecretResolver maps the recorded form of a secret (spec.HashSecret of its value) back to
+// SecretResolver maps the recorded form of a secret (secret.Hash of its value) back to
 // the value, or reports false when the value is not known.
 type SecretResolver func(hash string) (string, bool)
 
@@ -207,6 +207,10 @@ type job struct {
 	retries int
 	tries   int
 	unsure  bool // an earlier attempt of this apply failed in a way that may hide a purchase
+	// found are the instances the call's marker listed before a resend (lookBeforeResend);
+	// adopted reports that they are all the call asked for, so the call is done with them.
+	found   []string
+	adopted bool
 }
 
 // phase applies calls with at most Parallelism in flight. Pending records of calls started
@@ -327,7 +331,7 @@ func (x *applier) prepare(c *planner.Call) (*job, error) {
 	x.prepared[k] = true
 	clear := make(map[string]string, len(c.Params))
 	for k, v := range c.Params {
-		if spec.SecretParams[k] {
+		if secret.IsParam(k) {
 			value, ok := x.resolve(v)
 			if !ok {
 				return nil, fmt.Errorf("call %s #%d: parameter %s: %w (its hash is %s; supply the value the call was planned with)", c.Group, c.Seq, k, ErrSecretUnknown, v)
@@ -396,7 +400,10 @@ func (x *applier) findBatch(group string, seq int) *state.Batch {
 
 // send makes the call through the Client. It runs in its own goroutine.
 func (x *applier) send(ctx context.Context, j *job, finished chan<- *job) {
-	obs := &observer{onRetry: func(attempt int, err error, delay time.Duration) {
+	obs := &observer{beforeResend: func(ctx context.Context, last error) (cvm.RunResult, bool, error) {
+		stop, err := x.lookBeforeResend(ctx, j, last)
+		return cvm.RunResult{}, stop, err
+	}, onRetry: func(attempt int, err error, delay time.Duration) {
 		if !answeredUnbought(err) {
 			j.unsure = true
 		}
@@ -417,6 +424,16 @@ func (x *applier) answer(j *job) *job {
 	b.Attempts = j.prior + j.tries
 	b.UpdatedAt = x.opts.Now().UTC()
 	switch {
+	case j.adopted:
+		b.Status = state.StatusDone
+		b.Adopted = true
+		b.Error = nil
+		b.InstanceIDs = j.found
+	case len(j.found) > 0:
+		// A listing that lags: what it shows is recorded, the call stays pending.
+		b.Status = state.StatusPending
+		b.Error = batchError(j.err)
+		b.InstanceIDs = j.found
 	case j.err == nil:
 		b.Status = state.StatusDone
 		b.Error = nil
@@ -458,14 +475,20 @@ func (x *applier) settle(j *job, status string, err error) {
 		e.Error = err.Error()
 		e.Class = cvm.ClassOf(err).String()
 	}
-	switch status {
-	case state.StatusDone:
+	switch {
+	case status == state.StatusDone && j.batch.Adopted:
+		o.InstanceIDs, o.Adopted = j.batch.InstanceIDs, true
+		e.InstanceIDs, e.Marker = o.InstanceIDs, j.batch.Marker
+		x.res.Done++
+		x.res.Adopted += len(o.InstanceIDs)
+		e.Type = EventCallAdopted
+	case status == state.StatusDone:
 		o.InstanceIDs = j.batch.InstanceIDs
 		e.InstanceIDs = o.InstanceIDs
 		x.res.Done++
 		x.res.Bought += len(o.InstanceIDs)
 		e.Type = EventCallDone
-	case state.StatusFailed:
+	case status == state.StatusFailed:
 		x.res.Failed++
 		e.Type = EventCallFailed
 	default:
@@ -575,34 +598,11 @@ func errString(err error) string {
 // secrets returns the clear values of the job's secret parameters.
 func (j *job) secrets() []string { return secretsOf(j.clear) }
 
-// redact returns err with every secret value in its text replaced, so that an answer that
-// echoes a password reaches neither the journal nor any output. A *cvm.Error keeps its
-// fields and class.
+// redact returns err with every secret value masked in its text, in any encoding an answer
+// may echo it in (secret.Mask), so that an echo of a password reaches neither the journal,
+// nor the state, nor any event or output. The text of every error the executor records or
+// reports for a call passes through it. A *cvm.Error keeps its fields and class, and errors.Is
+// still matches (cvm.MaskError).
 func redact(err error, secrets []string) error {
-	if err == nil || len(secrets) == 0 {
-		return err
-	}
-	text := err.Error()
-	clean := maskSecrets(text, secrets)
-	if clean == text {
-		return err
-	}
-	var e *cvm.Error
-	if !errors.As(err, &e) {
-		return errors.New(clean)
-	}
-	r := *e
-	r.Message = maskSecrets(e.Message, secrets)
-	if e.Err != nil {
-		r.Err = errors.New(maskSecrets(e.Err.Error(), secrets))
-	}
-	return &r
-}
-
-// maskSecrets returns s with every secret value replaced by "(secret)".
-func maskSecrets(s string, secrets []string) string {
-	for _, v := range secrets {
-		s = strings.ReplaceAll(s, v, "(secret)")
-	}
-	return s
+	return cvm.MaskError(err, secrets...)
 }

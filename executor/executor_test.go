@@ -12,9 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"fleet/internal/cvm"
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/planner"
-	"fleet/spec"
 )
 
 const testPassword = "Passw0rd!x"
@@ -29,7 +29,7 @@ func newCall(group string, seq, goods int) *planner.Call {
 	return &planner.Call{Group: group, Seq: seq, ClientToken: token(group, seq), GoodsNum: goods, Params: map[string]string{
 		"cpu": "1", "mem": "1", "imageId": "img-abcdefgh", "period": "1",
 		"goodsNum": strconv.Itoa(goods), "clientToken": token(group, seq),
-		"password": spec.HashSecret(testPassword),
+		"password": secret.Hash(testPassword),
 	}}
 }
 
@@ -52,7 +52,7 @@ func newPlan(calls ...*planner.Call) *planner.Plan {
 }
 
 func resolver(hash string) (string, bool) {
-	if hash == spec.HashSecret(testPassword) {
+	if hash == secret.Hash(testPassword) {
 		return testPassword, true
 	}
 	return "", false
@@ -306,7 +306,7 @@ func TestApplyResumeWithUnknownSecretSendsNothing(t *testing.T) {
 	f := newFixture()
 	pending := newCall("web", 0, 2)
 	pending.Resume = true
-	pending.Params["password"] = spec.HashSecret("an-old-password1")
+	pending.Params["password"] = secret.Hash("an-old-password1")
 	f.state.Groups["web"] = &state.Group{Batches: []*state.Batch{{Seq: 0, Kind: state.KindRun, ClientToken: pending.ClientToken, GoodsNum: 2, Params: pending.Params, Status: state.StatusPending}}}
 	res, err := Apply(context.Background(), newPlan(pending), f.opts(nil))
 	if err != nil {
@@ -515,7 +515,7 @@ func TestEchoedSecretIsRedacted(t *testing.T) {
 		}
 	}
 	o := res.Outcomes[0]
-	if o.Status != state.StatusFailed || strings.Contains(o.Err.Error(), testPassword) || !strings.Contains(o.Err.Error(), "(secret)") {
+	if o.Status != state.StatusFailed || strings.Contains(o.Err.Error(), testPassword) || !strings.Contains(o.Err.Error(), secret.Masked) {
 		t.Fatalf("got %s: %v, want failed with the password redacted", o.Status, o.Err)
 	}
 	if cvm.ClassOf(o.Err) != cvm.ClassParameter {

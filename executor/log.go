@@ -7,16 +7,17 @@ import (
 	"time"
 
 	"fleet/internal/cvm"
-	"fleet/spec"
+	"fleet/internal/secret"
 )
 
 // WithLog returns a Client that writes one record to logger per attempt it passes on: the
 // action, the group and seq of the call when the executor made it, the client token, the goods
 // number, how long the attempt took and, for a failure, its class and text. A success is
-// logged at Info, a failure at Warn. No parameter value that is a secret (spec.SecretParams)
-// is ever logged, not even inside an answer that echoes it; the API key never reaches this
-// layer. Wrap the bare API client with it, inside the retries and the rate limit, so that each
-// attempt is one record. A nil logger returns c unchanged.
+// logged at Info, a failure at Warn. No parameter value that is a secret (secret.IsParam)
+// is ever logged, not even inside an answer that echoes it, as sent or re-encoded
+// (secret.Mask); the API key never reaches this layer. Wrap the bare API client with it,
+// inside the retries and the rate limit, so that each attempt is one record. A nil logger
+// returns c unchanged.
 func WithLog(c Client, logger *slog.Logger) Client {
 	if logger == nil {
 		return c
@@ -90,20 +91,12 @@ func (l *logged) record(ctx context.Context, action string, start time.Time, err
 		l.log.LogAttrs(ctx, slog.LevelInfo, "call", all...)
 		return
 	}
-	all = append(all, slog.String("class", cvm.ClassOf(err).String()), slog.String("error", maskSecrets(err.Error(), secrets)))
+	all = append(all, slog.String("class", cvm.ClassOf(err).String()), slog.String("error", secret.Mask(err.Error(), secrets...)))
 	l.log.LogAttrs(ctx, slog.LevelWarn, "call failed", all...)
 }
 
-// secretsOf returns the secret values among params.
-func secretsOf(params map[string]string) []string {
-	var out []string
-	for k, v := range params {
-		if spec.SecretParams[k] && v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
+// secretsOf returns the secret values among params (secret.Values).
+func secretsOf(params map[string]string) []string { return secret.Values(params) }
 
 func countInstances(res cvm.RunResult) int {
 	n := 0

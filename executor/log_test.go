@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"fleet/internal/cvm"
+	"fleet/internal/secret"
 )
 
 // echoClient answers RunInstances with a parameter error that quotes the password, as a
@@ -54,7 +55,7 @@ func TestWithLogRecordsAttemptsWithoutSecrets(t *testing.T) {
 		t.Fatalf("got %d log lines, want 3 (one per attempt):\n%s", len(lines), out)
 	}
 	for i, want := range [][]string{
-		{"level=WARN", "action=RunInstances", "group=web", "seq=2", "token=prod-web-0-abc", "goods_num=3", "class=parameter", "duration=", "(secret)"},
+		{"level=WARN", "action=RunInstances", "group=web", "seq=2", "token=prod-web-0-abc", "goods_num=3", "class=parameter", "duration=", secret.Masked},
 		{"level=INFO", "action=InquiryInstancePrice", "token=prod-web-0-abc", "price_fen=1234", "duration="},
 		{"level=INFO", "action=DescribeInstances", "ids=1", "found=1", "duration="},
 	} {

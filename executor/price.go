@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"fleet/internal/cvm"
+	"fleet/internal/secret"
 	"fleet/planner"
 	"fleet/spec"
 )
@@ -80,7 +81,7 @@ func InquiryParams(params map[string]string) map[string]string {
 	out := make(map[string]string, len(params))
 	for k, v := range params {
 		switch {
-		case k == "clientToken", spec.SecretParams[k], strings.HasPrefix(k, "privateIpAddresses."):
+		case k == "clientToken", secret.IsParam(k), strings.HasPrefix(k, "privateIpAddresses."):
 			continue
 		}
 		out[k] = v

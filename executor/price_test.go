@@ -15,6 +15,7 @@ import (
 
 	"fleet/internal/cvm"
 	"fleet/internal/cvmsim"
+	"fleet/internal/secret"
 	"fleet/planner"
 	"fleet/spec"
 )
@@ -53,7 +54,7 @@ func priceCall(group string, seq, goods, cpu int, extra map[string]string) *plan
 		"cpu": strconv.Itoa(cpu), "mem": "4", "imageId": "img-31tjrtph", "period": "12",
 		"instanceType": "CVM.S2", "zoneId": "100003", "storageType": "1", "storageSize": "0",
 		"goodsNum": strconv.Itoa(goods), "clientToken": token(group, seq), "instanceName": group,
-		"password": spec.HashSecret("Secret-123"),
+		"password": secret.Hash("Secret-123"),
 	}
 	maps.Copy(p, extra)
 	return &planner.Call{Group: group, Seq: seq, ClientToken: p["clientToken"], GoodsNum: goods, Params: p}
@@ -128,7 +129,7 @@ func TestPriceDistinguishesWhatChangesThePrice(t *testing.T) {
 		{"family", map[string]string{"instanceType": "CVM.S1"}, false},
 		{"data disk", map[string]string{"storageSize": "50"}, false},
 		{"bandwidth", map[string]string{"bandwidth": "5"}, false},
-		{"password", map[string]string{"password": spec.HashSecret("Other-456")}, true},
+		{"password", map[string]string{"password": secret.Hash("Other-456")}, true},
 		{"key", map[string]string{"keyId": "skey-3glfot13"}, true},
 		{"name", map[string]string{"instanceName": "other"}, true},
 	} {

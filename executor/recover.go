@@ -107,9 +107,15 @@ func RecoverRecords(p *planner.Plan, st *state.State, found []FoundInstance, now
 			}
 			if c := at.calls[group][m]; c != nil && !c.Resume && !used[c.Seq] {
 				used[c.Seq] = true
-				known = append(known, &state.Batch{Seq: c.Seq, Kind: state.KindRun, ClientToken: c.ClientToken, Marker: m,
+				b := &state.Batch{Seq: c.Seq, Kind: state.KindRun, ClientToken: c.ClientToken, Marker: m,
 					GoodsNum: c.GoodsNum, Params: copyParams(c.Params), Status: state.StatusDone, DealIDs: []string{},
-					InstanceIDs: ids, Adopted: true, CreatedAt: now, UpdatedAt: now})
+					InstanceIDs: ids, Adopted: true, CreatedAt: now, UpdatedAt: now}
+				if len(ids) < c.GoodsNum {
+					// The listing may lag the purchase: the call stays pending, and apply
+					// resolves it by its marker once the listing is complete or the call old.
+					b.Status, b.Adopted = state.StatusPending, false
+				}
+				known = append(known, b)
 				next = max(next, c.Seq+1)
 				continue
 			}
@@ -131,7 +137,8 @@ func RecoverRecords(p *planner.Plan, st *state.State, found []FoundInstance, now
 }
 
 // readopt returns a recorded batch again with ids added to its instances: done, Adopted,
-// with its marker.
+// with its marker. A pending batch that would hold fewer instances than it asked for stays
+// pending while it is younger than ListingLag: the listing may lag the purchase.
 func readopt(b *state.Batch, marker string, ids []string, now time.Time) *state.Batch {
 	nb := b.Clone()
 	nb.Marker = marker
@@ -139,11 +146,14 @@ func readopt(b *state.Batch, marker string, ids []string, now time.Time) *state.
 	if nb.DealIDs == nil {
 		nb.DealIDs = []string{}
 	}
+	nb.UpdatedAt = now
+	if nb.Status == state.StatusPending && len(nb.InstanceIDs) < nb.GoodsNum && now.Sub(nb.CreatedAt) < ListingLag {
+		return nb
+	}
 	if nb.Status != state.StatusDone {
 		nb.Status = state.StatusDone
 		nb.Error = nil
 	}
 	nb.Adopted = true
-	nb.UpdatedAt = now
 	return nb
 }

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -81,12 +82,39 @@ type retryClient struct {
 
 func (r *retryClient) RunInstances(ctx context.Context, params map[string]string) (cvm.RunResult, error) {
 	var res cvm.RunResult
+	obs := observerFrom(ctx)
 	err := r.do(ctx, func(ctx context.Context) error {
+		if obs != nil && obs.beforeResend != nil && obs.attempts > 0 && obs.lastErr != nil {
+			// An earlier attempt may have bought: the caller looks before anything is resent.
+			found, stop, err := obs.beforeResend(ctx, obs.lastErr)
+			if stop {
+				res = found
+				return &finalError{err}
+			}
+		}
 		var err error
 		res, err = r.inner.RunInstances(ctx, params)
+		if obs != nil {
+			obs.lastErr = err
+		}
 		return err
 	})
+	var fe *finalError
+	if errors.As(err, &fe) {
+		return res, fe.err
+	}
 	return res, err
+}
+
+// finalError ends the retries of a call with err (nil: the call is resolved without
+// another attempt).
+type finalError struct{ err error }
+
+func (e *finalError) Error() string {
+	if e.err == nil {
+		return "resolved without another attempt"
+	}
+	return e.err.Error()
 }
 
 func (r *retryClient) DescribeInstances(ctx context.Context, f cvm.DescribeFilter) ([]cvm.Instance, error) {
@@ -114,8 +142,12 @@ func (r *retryClient) do(ctx context.Context, attempt func(context.Context) erro
 	start := r.p.Now()
 	ceiling := r.p.BaseDelay
 	for n := 1; ; n++ {
-		obs.attempt()
 		err := attempt(ctx)
+		var fe *finalError
+		if errors.As(err, &fe) {
+			return err
+		}
+		obs.attempt()
 		if err == nil || !Retryable(err) || n >= r.p.MaxAttempts || ctx.Err() != nil {
 			return err
 		}
@@ -150,6 +182,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 type observer struct {
 	attempts int // written by the one goroutine that runs the call
 	onRetry  func(attempt int, err error, delay time.Duration)
+	// beforeResend, when set, is asked before a RunInstances attempt that follows a failed
+	// one, with that failure: it may resolve the call instead (stop), with what it found or
+	// the error the call ends with.
+	beforeResend func(ctx context.Context, last error) (found cvm.RunResult, stop bool, err error)
+	lastErr      error // the last attempt's error
 }
 
 type observerKey struct{}

@@ -1,10 +1,10 @@
 package planner
 
 import (
-	"encoding/hex"
 	"maps"
 	"strings"
 
+	"fleet/internal/secret"
 	"fleet/internal/textdiff"
 	"fleet/spec"
 )
@@ -17,8 +17,8 @@ func callParam(k string) bool {
 
 // ConfigText returns the canonical text of a group's configuration: one "name = value" line
 // per parameter, sorted by name, secrets masked, call parameters (goodsNum, clientToken,
-// privateIpAddresses) left out. Secret values already masked by spec.MaskParams are kept as
-// they are; others are masked here.
+// privateIpAddresses) left out. Secret values already hashed (secret.HashParams) are kept as
+// they are; others are hashed here.
 func ConfigText(params map[string]string) string {
 	var b strings.Builder
 	for _, k := range spec.SortedKeys(params) {
@@ -26,7 +26,7 @@ func ConfigText(params map[string]string) string {
 			continue
 		}
 		v := params[k]
-		if spec.SecretParams[k] {
+		if secret.IsParam(k) {
 			v = maskOnce(v)
 		}
 		b.WriteString(k)
@@ -54,23 +54,12 @@ func ConfigDiff(group string, bought, desired map[string]string) string {
 	return textdiff.Unified(group+" (bought)", group+" (desired)", ConfigText(bought), ConfigText(desired))
 }
 
-// isMasked reports whether v has the form of spec.HashSecret's result. No accepted secret
-// has that form: passwords are at most 16 characters.
-func isMasked(v string) bool {
-	h, ok := strings.CutPrefix(v, "sha256:")
-	if !ok || len(h) != 64 {
-		return false
-	}
-	_, err := hex.DecodeString(h)
-	return err == nil
-}
-
-// maskOnce masks a secret value unless it is masked already.
+// maskOnce hashes a secret value unless it is a hash already (secret.IsHash).
 func maskOnce(v string) string {
-	if isMasked(v) {
+	if secret.IsHash(v) {
 		return v
 	}
-	return spec.HashSecret(v)
+	return secret.Hash(v)
 }
 
 // sameConfig reports whether two parameter maps describe the same configuration, call
@@ -86,7 +75,7 @@ func sameConfig(a, b map[string]string) bool {
 		if !ok {
 			return false
 		}
-		if v != w && !(spec.SecretParams[k] && maskedEqual(v, w)) {
+		if v != w && !(secret.IsParam(k) && maskedEqual(v, w)) {
 			return false
 		}
 	}

@@ -1,14 +1,13 @@
 package planner
 
 import (
+	"fleet/internal/secret"
 	"strings"
 	"testing"
-
-	"fleet/spec"
 )
 
 func TestConfigDiffEqualAndCallParams(t *testing.T) {
-	bought := map[string]string{"cpu": "2", "goodsNum": "5", "clientToken": "t-1", "privateIpAddresses.0": "10.0.0.1", "password": spec.HashSecret("Secret-pass1")}
+	bought := map[string]string{"cpu": "2", "goodsNum": "5", "clientToken": "t-1", "privateIpAddresses.0": "10.0.0.1", "password": secret.Hash("Secret-pass1")}
 	desired := map[string]string{"cpu": "2", "goodsNum": "1", "password": "Secret-pass1"}
 	if got := ConfigDiff("web", bought, desired); got != "" {
 		t.Errorf("call parameters or a masked/unmasked secret made a diff:\n%s", got)

@@ -19,7 +19,7 @@
 //     (Call.Marker), apply records it with the batch, and a resumed call takes the recorded
 //     one, so that renaming a group never changes it.
 //   - No secret reaches a plan, a config diff or a plan file: parameters named in
-//     spec.SecretParams appear only as spec.HashSecret of their value, and variable values
+//     secret.Params appear only as secret.Hash of their value, and variable values
 //     only by hash.
 //   - A plan file is only written for an applyable plan, and is rejected when truncated,
 //     altered (checksum) or of a newer format.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/spec"
 )
@@ -413,7 +414,7 @@ func checkCall(c *Call) error {
 		return fmt.Errorf("call %d: marker %q is not a marker its instance name carries", c.Seq, c.Marker)
 	}
 	for k, v := range c.Params {
-		if spec.SecretParams[k] && !isMasked(v) {
+		if secret.IsParam(k) && !secret.IsHash(v) {
 			return fmt.Errorf("call %d: parameter %s is not masked", c.Seq, k)
 		}
 	}

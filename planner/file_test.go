@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/spec"
 )
@@ -26,7 +27,7 @@ func newTestFile() (*File, []spec.File, []spec.VarValue, error) {
 	g.Config.ImageID = "img-newnewne"
 	p := Compute(testFleet(g, testGroup("api", 1)), st)
 	files := []spec.File{{Name: "dir/main.fleet.hcl", Src: []byte("fleet \"prod\" {}\n")}, {Name: "dir/web.fleet.hcl", Src: []byte("group \"web\" {}\n")}}
-	vars := []spec.VarValue{{Name: "admin_password", Sensitive: true, Hash: spec.HashSecret("hunter22")}, {Name: "zone", Hash: "sha256:zone"}}
+	vars := []spec.VarValue{{Name: "admin_password", Sensitive: true, Hash: secret.Hash("hunter22")}, {Name: "zone", Hash: "sha256:zone"}}
 	pf, err := NewFile(p, files, vars)
 	return pf, files, vars, err
 }
@@ -150,7 +151,7 @@ func TestFileStale(t *testing.T) {
 
 	st.Serial++
 	changed := []spec.File{{Name: "dir/main.fleet.hcl", Src: []byte("fleet \"prod\" { }\n")}, {Name: "dir/new.fleet.hcl", Src: []byte("\n")}}
-	vars2 := []spec.VarValue{{Name: "admin_password", Sensitive: true, Hash: spec.HashSecret("other")}, {Name: "zone", Hash: "sha256:zone"}, {Name: "added", Hash: "h"}}
+	vars2 := []spec.VarValue{{Name: "admin_password", Sensitive: true, Hash: secret.Hash("other")}, {Name: "zone", Hash: "sha256:zone"}, {Name: "added", Hash: "h"}}
 	err := pf.Stale(st, changed, vars2)
 	var se *StaleError
 	if !errors.As(err, &se) || !errors.Is(err, ErrStale) {

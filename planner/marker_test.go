@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/spec"
 )
@@ -425,7 +426,7 @@ func TestCallMarkerDerivedForBothForms(t *testing.T) {
 // pendingBatch returns a pending batch of group web, seq 1, whose instance name carries the
 // marker mk gives it, with the marker recorded or not.
 func pendingBatch(mk func(string, string, int, string, int, map[string]string) string, record bool) (*state.Batch, string) {
-	params := spec.MaskParams(testConfig("web").Params())
+	params := secret.HashParams(testConfig("web").Params())
 	params[paramGoodsNum] = "2"
 	m := mk("prod", "ap-guangzhou", 0, "web", 1, params)
 	params[paramName] = MarkName("web", m)

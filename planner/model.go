@@ -49,7 +49,7 @@ type Call struct {
 	// Params are the action parameters exactly as they will be sent (goodsNum, clientToken
 	// and privateIpAddresses.0 included; the common parameters Action, Region, Nonce,
 	// Timestamp, SecretId, Signature, SignatureMethod and Token left out), with every secret
-	// replaced by spec.HashSecret of its value.
+	// replaced by secret.Hash of its value.
 	Params map[string]string
 	// Marker is the marker the call's instance name carries (see Marker): set by the planner
 	// for a new call, copied from the recorded batch for a resumed one (or recognised in its

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/spec"
 )
@@ -29,6 +31,8 @@ const (
 	CodeOrphan        = "orphan"
 	CodeConfigDrift   = "config-drift"
 	CodeStateMismatch = "state-mismatch"
+	// CodeInstanceConflict is an instance recorded in two groups of the state.
+	CodeInstanceConflict = "instance-conflict"
 )
 
 // Compute returns the purchase plan of fleet f against the state st (nil when there is no
@@ -51,6 +55,7 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 		if d := stateMismatch(f, st); d != nil {
 			p.Diagnostics = append(p.Diagnostics, d)
 		}
+		p.Diagnostics = append(p.Diagnostics, instanceConflicts(st)...)
 	}
 
 	inSpec := make(map[string]bool, len(f.Groups))
@@ -141,6 +146,41 @@ func stateMismatch(f *spec.Fleet, st *state.State) *hcl.Diagnostic {
 		d.Subject = &r
 	}
 	return spec.WithCode(CodeStateMismatch, d)
+}
+
+// instanceConflicts reports every instance id the state records in more than one group: an
+// answer that named an instance imported into another group meanwhile, say. The plan cannot
+// be applied until the record says where the instance belongs, since it counts in both.
+func instanceConflicts(st *state.State) hcl.Diagnostics {
+	owners := map[string][]string{}
+	var ids []string
+	for _, name := range st.GroupNames() {
+		g := st.Groups[name]
+		if g == nil {
+			continue
+		}
+		for _, in := range g.Instances {
+			if in == nil {
+				continue
+			}
+			if len(owners[in.ID]) == 1 {
+				ids = append(ids, in.ID)
+			}
+			owners[in.ID] = append(owners[in.ID], name)
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, id := range ids {
+		groups := owners[id]
+		diags = append(diags, spec.WithCode(CodeInstanceConflict, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Instance recorded in two groups",
+			Detail: fmt.Sprintf("Instance %s is recorded in groups %s: it counts in each, so nothing is bought until the record says where it belongs. "+
+				"Run \"fleet state show %s\" and \"fleet state show %s\" to see the calls that recorded it, then remove the record of the group it does not belong to with \"fleet state rm GROUP\" and import that group's other instances again with \"fleet import\".",
+				id, strings.Join(groups, " and "), groups[0], groups[1]),
+		}))
+	}
+	return diags
 }
 
 // history is what the planner reads of one group's record in the state.
@@ -356,12 +396,12 @@ func newCalls(f *spec.Fleet, g *spec.Group, base map[string]string, h history, n
 	return calls
 }
 
-// maskInPlace replaces the secrets of p by their spec.HashSecret and returns p. It saves the
-// copy spec.MaskParams makes, for a map nobody else holds.
+// maskInPlace replaces the secrets of p by their secret.Hash and returns p. It saves the
+// copy secret.HashParams makes, for a map nobody else holds.
 func maskInPlace(p map[string]string) map[string]string {
-	for k := range spec.SecretParams {
+	for _, k := range secret.Params() {
 		if v, ok := p[k]; ok {
-			p[k] = spec.HashSecret(v)
+			p[k] = secret.Hash(v)
 		}
 	}
 	return p

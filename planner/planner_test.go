@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/spec"
 )
@@ -44,7 +45,7 @@ func boughtState(groups map[string]int) *state.State {
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		n := groups[name]
 		cfg := testConfig(name)
-		params := spec.MaskParams(cfg.Params())
+		params := secret.HashParams(cfg.Params())
 		params[paramGoodsNum] = strconv.Itoa(n)
 		tok := Token("prod", "ap-guangzhou", 0, name, 0, params)
 		params[paramToken] = tok
@@ -96,7 +97,7 @@ func TestComputeEmptyState(t *testing.T) {
 		if c.Params["goodsNum"] != strconv.Itoa(c.GoodsNum) || c.Params["clientToken"] != c.ClientToken {
 			t.Errorf("call %d: params goodsNum=%q clientToken=%q disagree with the call", i, c.Params["goodsNum"], c.Params["clientToken"])
 		}
-		if got := c.Params["password"]; got != spec.HashSecret("Secret-pass1") {
+		if got := c.Params["password"]; got != secret.Hash("Secret-pass1") {
 			t.Errorf("call %d: password param %q, want its hash", i, got)
 		}
 	}
@@ -219,7 +220,7 @@ func TestComputeResume(t *testing.T) {
 	st := boughtState(map[string]int{"web": 2})
 	sg := st.Groups["web"]
 	// An interrupted apply left seq 1 pending (with the old image) and seq 2 failed.
-	old := spec.MaskParams(testConfig("web").Params())
+	old := secret.HashParams(testConfig("web").Params())
 	old["imageId"] = "img-oldoldol"
 	old["goodsNum"] = "3"
 	old["clientToken"] = "web-1-pendingtoken"
@@ -286,8 +287,8 @@ func TestComputeConfigDrift(t *testing.T) {
  mem = 4
  needMonitorAgent = 1
  needSecurityAgent = 1
--password = ` + spec.HashSecret("Secret-pass1") + `
-+password = ` + spec.HashSecret("Other-pass22") + `
+-password = ` + secret.Hash("Secret-pass1") + `
++password = ` + secret.Hash("Other-pass22") + `
  period = 12
  projectId = 0
  rootSize = 20
@@ -412,7 +413,7 @@ func TestComputeDeterministic(t *testing.T) {
 func TestComputeLeavesInputsAlone(t *testing.T) {
 	st := boughtState(map[string]int{"web": 3, "old": 1})
 	st.Groups["web"].Batches = append(st.Groups["web"].Batches, &state.Batch{Seq: 1, Kind: state.KindRun, ClientToken: "web-1-x",
-		GoodsNum: 2, Params: map[string]string{"goodsNum": "2", "clientToken": "web-1-x", "password": spec.HashSecret("p")}, Status: state.StatusPending})
+		GoodsNum: 2, Params: map[string]string{"goodsNum": "2", "clientToken": "web-1-x", "password": secret.Hash("p")}, Status: state.StatusPending})
 	g := testGroup("web", 9)
 	f := testFleet(g)
 	before, err := json.Marshal(st)

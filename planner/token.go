@@ -23,7 +23,7 @@ var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithP
 
 // Token returns the clientToken of a RunInstances call: a pure function of the fleet name,
 // region, project, group name, the batch's seq in the group's history and the call's
-// parameters (secrets already masked by spec.MaskParams; a clientToken entry is ignored).
+// parameters (secrets already hashed by secret.HashParams; a clientToken entry is ignored).
 //
 // The token is a readable prefix (the group name and the seq) followed by a hash of an
 // unambiguous encoding of every input, so that any change of any input gives another token.

@@ -19,3 +19,13 @@ func WithCode(code string, d *hcl.Diagnostic) *hcl.Diagnostic {
 	d.Extra = diagCode(code)
 	return d
 }
+
+// HasCode reports whether any error among diags has the code.
+func HasCode(diags hcl.Diagnostics, code string) bool {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && Code(d) == code {
+			return true
+		}
+	}
+	return false
+}

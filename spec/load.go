@@ -318,6 +318,7 @@ func (l *loader) backend(blocks []*hcl.Block) {
 			continue
 		}
 		be := &Backend{Type: typ, Schema: DefaultBackendSchema, DeclRange: b.DefRange}
+		before := len(l.diags)
 		attrs, _, diags := content(b.Body, backendSchema)
 		l.diags = append(l.diags, diags...)
 		if a := attrs["schema"]; a != nil {
@@ -336,6 +337,7 @@ func (l *loader) backend(blocks []*hcl.Block) {
 				be.Schema = v.AsString()
 			}
 		}
+		be.Invalid = l.diags[before:].HasErrors()
 		l.fleet.Backend = be
 	}
 }

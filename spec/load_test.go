@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fleet/internal/secret"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -292,7 +293,7 @@ func TestLoadVarsHash(t *testing.T) {
 `
 	f, diags := Load(ldFiles("a.fleet.hcl", src), Inputs{Vars: map[string]string{"pw": "Secret-123"}})
 	ldNoErrors(t, diags)
-	want := []VarValue{{Name: "pw", Sensitive: true, Hash: HashSecret(`"Secret-123"`)}}
+	want := []VarValue{{Name: "pw", Sensitive: true, Hash: secret.Hash(`"Secret-123"`)}}
 	if diff := cmp.Diff(want, f.Vars); diff != "" {
 		t.Errorf("vars (-want +got):\n%s", diff)
 	}

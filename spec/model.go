@@ -1,12 +1,8 @@
 package spec
 
 import (
-	"crypto/pbkdf2"
-	"crypto/sha256"
-	"encoding/hex"
 	"sort"
 	"strconv"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -49,13 +45,16 @@ type Backend struct {
 	Type      string // BackendPostgres
 	Schema    string // DefaultBackendSchema when not set
 	DeclRange hcl.Range
+	// Invalid reports errors inside the block: where the state lives is then not known, and
+	// no command may guess it.
+	Invalid bool
 }
 
 // VarValue records a variable's value for saved plans: sensitive values only by hash.
 type VarValue struct {
 	Name      string
 	Sensitive bool
-	Hash      string // HashSecret of the value's canonical JSON
+	Hash      string // secret.Hash of the value's canonical JSON
 }
 
 // Group is one group of instances; a group with for_each yields one Group per key, named
@@ -110,10 +109,6 @@ var ImageTypes = map[string]int{"private": 1, "public": 2, "marketplace": 3, "sh
 // StorageTypes maps the spec's storage_type to the API's storageType.
 var StorageTypes = map[string]int{"local": 1, "cloud": 2, "local_ssd": 3}
 
-// SecretParams are the request parameters whose values are secrets: they appear in plans,
-// state and output only as HashSecret of the value.
-var SecretParams = map[string]bool{"password": true}
-
 // Params returns the RunInstances parameters of the configuration, by API name, as sent.
 // It leaves out goodsNum, clientToken and privateIpAddresses.0, which belong to a call.
 // Optional parameters the spec left unset are omitted.
@@ -146,59 +141,6 @@ func (c Config) Params() map[string]string {
 		}
 	}
 	return p
-}
-
-// MaskParams returns a copy of p with every secret replaced by its HashSecret.
-func MaskParams(p map[string]string) map[string]string {
-	out := make(map[string]string, len(p))
-	for k, v := range p {
-		if SecretParams[k] {
-			v = HashSecret(v)
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// Secret hashing. Plans, state and their renderings (a pull-request comment, a CI artifact)
-// carry secrets as a hash, and the hash must be the same everywhere so that tokens and plans
-// are deterministic: it cannot have a random salt. A deliberately slow derivation
-// (PBKDF2-HMAC-SHA256) makes guessing a weak password from its hash costly instead.
-const (
-	secretSalt       = "fleet-secret-v1"
-	secretIterations = 100_000
-	secretMemoMax    = 4096 // distinct secrets remembered by one process
-)
-
-var (
-	secretMemoMu sync.Mutex
-	secretMemo   = map[string]string{}
-)
-
-// HashSecret returns the form in which a secret may be recorded: "sha256:" and the hex of a
-// PBKDF2-HMAC-SHA256 derivation of it (fixed salt, 100,000 iterations). The derivation is
-// slow on purpose; results are remembered, so a secret shared by many groups costs it once.
-func HashSecret(s string) string {
-	secretMemoMu.Lock()
-	h, ok := secretMemo[s]
-	secretMemoMu.Unlock()
-	if ok {
-		return h
-	}
-	key, err := pbkdf2.Key(sha256.New, s, []byte(secretSalt), secretIterations, sha256.Size)
-	if err != nil {
-		// Only a FIPS 140-only runtime refuses these parameters (a password shorter than
-		// it accepts): fall back to a salted digest rather than fail.
-		sum := sha256.Sum256([]byte(secretSalt + "\x00" + s))
-		key = sum[:]
-	}
-	h = "sha256:" + hex.EncodeToString(key)
-	secretMemoMu.Lock()
-	if len(secretMemo) < secretMemoMax {
-		secretMemo[s] = h
-	}
-	secretMemoMu.Unlock()
-	return h
 }
 
 // SortedKeys returns the keys of a parameter map in byte order, the order the API signs them.

@@ -10,6 +10,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"fleet/internal/secret"
 )
 
 var variableSchema = &bodySchema{
@@ -356,7 +358,7 @@ func example(t cty.Type) string {
 	return `"text"`
 }
 
-// hashValue returns HashSecret of the canonical JSON of a known value, or "" for an unknown one.
+// hashValue returns secret.Hash of the canonical JSON of a known value, or "" for an unknown one.
 func hashValue(v cty.Value) string {
 	if !v.IsWhollyKnown() {
 		return ""
@@ -365,7 +367,7 @@ func hashValue(v cty.Value) string {
 	if err != nil {
 		return ""
 	}
-	return HashSecret(string(b))
+	return secret.Hash(string(b))
 }
 
 // secrets returns the texts of sensitive variables, to be masked in diagnostics.

@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -67,8 +69,13 @@ be answered and recorded; a second one exits at once.
 Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and optionally
 TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
 
+Output that can no longer be written (a pipe whose reader has gone) is dropped: it never
+stops an apply, which goes on to record every call and exits with its own status.
+
 Exit status: 0 when every call succeeded (or there was nothing to do), 1 on any error or
-refused call, 4 when some call's outcome is unknown (run apply again to reconcile).`,
+refused call, 4 when some call's outcome is unknown (run apply again to reconcile). An
+interrupted apply never exits 0: 1, or 4 when some call's outcome is unknown; its summary
+names the calls it did not start.`,
 			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if f.parallelism < 1 {
@@ -105,6 +112,8 @@ type applyInput struct {
 }
 
 func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, out, errOut io.Writer, args []string) error {
+	applySurviveClosedPipes()
+	out, errOut = newApplyOutput(out), newApplyOutput(errOut)
 	maxCost, err := parseMaxCost(f.maxCost)
 	if err != nil {
 		return err
@@ -143,6 +152,13 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		Wait:        f.wait,
 		WaitTimeout: f.waitTimeout,
 	}, view)
+	return applyExit(res, err)
+}
+
+// applyExit maps the outcome of an apply to the error that carries its exit status: 4 when a
+// call's outcome is unknown, 1 when a call failed or was not started (an interrupted apply
+// never exits 0), 0 when every call succeeded or there was nothing to do.
+func applyExit(res *executor.Result, err error) error {
 	switch {
 	case errors.Is(err, workflow.ErrNotApplyable):
 		return silentExit(exitError)
@@ -154,7 +170,7 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		return nil
 	case res.Unknown():
 		return silentExit(exitUnknown)
-	case res.Failed > 0:
+	case res.Failed > 0 || res.Skipped > 0 || res.Interrupted:
 		return silentExit(exitError)
 	}
 	return nil
@@ -249,8 +265,57 @@ func applyWatchSignals(stop func(), finished <-chan struct{}, errOut io.Writer) 
 	}()
 }
 
+// applySurviveClosedPipes makes a write to a closed pipe on stdout or stderr fail with EPIPE
+// instead of ending the process with SIGPIPE, which is what the Go runtime does unless the
+// program asks to be notified of SIGPIPE. It holds until the process exits, so that not even
+// the closing error message can end it before its exit status is set.
+func applySurviveClosedPipes() {
+	applyPipeOnce.Do(func() {
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	})
+}
+
+var applyPipeOnce sync.Once
+
+// applyOutput is an output of apply whose writes never fail: after the first write that
+// fails (a closed pipe, a full disk), everything written to it is dropped, so that no view
+// can stop an apply that has started buying.
+type applyOutput struct {
+	w      io.Writer
+	broken atomic.Bool
+}
+
+func newApplyOutput(w io.Writer) *applyOutput {
+	if o, ok := w.(*applyOutput); ok {
+		return o
+	}
+	return &applyOutput{w: w}
+}
+
+// Write writes p unless an earlier write failed, and reports p written either way.
+func (o *applyOutput) Write(p []byte) (int, error) {
+	if !o.broken.Load() {
+		if _, err := o.w.Write(p); err != nil {
+			o.broken.Store(true)
+		}
+	}
+	return len(p), nil
+}
+
+// applyRaw returns the writer under an applyOutput, for what must know whether it is a
+// terminal.
+func applyRaw(w io.Writer) io.Writer {
+	if o, ok := w.(*applyOutput); ok {
+		return o.w
+	}
+	return w
+}
+
 // applyIsTerminal reports whether v (a reader or a writer) is a terminal.
 func applyIsTerminal(v any) bool {
+	if o, ok := v.(*applyOutput); ok {
+		v = o.w
+	}
 	f, ok := v.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
@@ -270,7 +335,7 @@ func applyPrintDiags(out io.Writer, f *applyFlags, diags hcl.Diagnostics, source
 		_ = diagview.JSON(out, diags)
 		return
 	}
-	_ = diagview.Human(out, diags, sources, wantColor(out))
+	_ = diagview.Human(out, diags, sources, applyWantColor(out))
 }
 
 // applyElapsed formats a duration for the summary.

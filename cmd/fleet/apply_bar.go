@@ -16,23 +16,29 @@ import (
 
 // barApplyView draws a live progress bar on a terminal: instances bought of those planned,
 // calls done, retries and the elapsed time. Failed and unknown calls are printed above it.
+// An apply that stops short (interrupted, or with failed calls) leaves the bar where it
+// stopped.
 type barApplyView struct {
 	out     io.Writer
 	sources map[string][]byte
 
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar
+	drawn   time.Time // when the bar was last asked to draw itself
 	calls   int
 	done    int
 	retries int
 }
+
+// barThrottle is the least time between two drawings of the bar.
+const barThrottle = 100 * time.Millisecond
 
 func newBarApplyView(out io.Writer, sources map[string][]byte) *barApplyView {
 	return &barApplyView{out: out, sources: sources}
 }
 
 func (v *barApplyView) Plan(p *planner.Plan) error {
-	if err := planview.Human(v.out, p, v.sources, wantColor(v.out)); err != nil {
+	if err := planview.Human(v.out, p, v.sources, applyWantColor(v.out)); err != nil {
 		return err
 	}
 	if !p.Applyable() || !p.HasChanges() {
@@ -44,14 +50,15 @@ func (v *barApplyView) Plan(p *planner.Plan) error {
 	}
 	v.calls = p.Summary.Calls
 	v.bar = progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(v.out),
+		// The terminal itself, so that the bar fits its width.
+		progressbar.OptionSetWriter(applyRaw(v.out)),
 		progressbar.OptionSetDescription(v.describe()),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionSetPredictTime(false),
 		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionEnableColorCodes(wantColor(v.out)),
+		progressbar.OptionThrottle(barThrottle),
+		progressbar.OptionEnableColorCodes(applyWantColor(v.out)),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(v.out) }),
 	)
 	return nil
@@ -67,12 +74,13 @@ func (v *barApplyView) Event(e executor.Event) {
 	if v.bar == nil {
 		return
 	}
+	bought := 0
 	switch e.Type {
 	case executor.EventCallRetried:
 		v.retries++
 	case executor.EventCallDone:
 		v.done++
-		_ = v.bar.Add(len(e.InstanceIDs))
+		bought = len(e.InstanceIDs)
 	case executor.EventCallFailed, executor.EventCallPending, executor.EventCallAdopted:
 		v.done++
 		_ = v.bar.Clear()
@@ -80,19 +88,55 @@ func (v *barApplyView) Event(e executor.Event) {
 	default:
 		return
 	}
+	if v.bar.IsFinished() {
+		return // a full bar has ended its line: drawing it again would not
+	}
+	// The description first: the drawing that fills the bar is its last.
 	v.bar.Describe(v.describe())
+	if bought > 0 {
+		_ = v.bar.Add(bought)
+	}
+	v.drawn = time.Now()
 }
 
+// Saved ends the bar, showing what was bought, and reports the state saved.
 func (v *barApplyView) Saved(path string, serial uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.bar != nil {
-		_ = v.bar.Finish()
-		v.bar = nil
+		v.stopBar()
 	}
 	fmt.Fprintf(v.out, "State saved to %s (serial %d).\n", path, serial)
 }
 
-func (v *barApplyView) Summary(r *executor.Result) { applySummary(v.out, r) }
+// stopBar draws the bar a last time as it stands and ends its line. A bar that is not full
+// stays where it is: it shows the instances actually bought.
+func (v *barApplyView) stopBar() {
+	st := v.bar.State()
+	if st.CurrentNum >= st.Max {
+		_ = v.bar.Finish() // full: drawn, and its line ended, by the bar itself
+		v.bar = nil
+		return
+	}
+	// The bar skips drawings that follow one another within barThrottle: wait that long
+	// since the last, so that the final state is drawn.
+	if wait := barThrottle - time.Since(v.drawn); wait > 0 {
+		time.Sleep(wait)
+	}
+	v.bar.Describe(v.describe())
+	_ = v.bar.Exit() // ends the line
+	v.bar = nil
+}
+
+// Summary writes the closing summary, below the bar (still live when the state could not be
+// saved).
+func (v *barApplyView) Summary(r *executor.Result) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.bar != nil {
+		v.stopBar()
+	}
+	applySummary(v.out, r)
+}
 
 func (v *barApplyView) Waited(c workflow.WaitCounts) { applyWaited(v.out, c) }

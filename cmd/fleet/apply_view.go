@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,6 +12,7 @@ import (
 
 	"fleet/executor"
 	"fleet/internal/planview"
+	"fleet/internal/state"
 	"fleet/internal/workflow"
 	"fleet/planner"
 )
@@ -75,18 +77,33 @@ func (v *jsonApplyView) Waited(c workflow.WaitCounts) {
 	}{"waited", c})
 }
 
+// applyCallRef names one call in JSON.
+type applyCallRef struct {
+	Group  string `json:"group"`
+	Seq    int    `json:"seq"`
+	Resume bool   `json:"resume,omitempty"`
+}
+
+// Summary emits the closing counts, whether the apply was interrupted and the calls it did
+// not start.
 func (v *jsonApplyView) Summary(r *executor.Result) {
+	var notStarted []applyCallRef
+	for _, o := range applyNotStarted(r) {
+		notStarted = append(notStarted, applyCallRef{Group: o.Group, Seq: o.Seq, Resume: o.Resume})
+	}
 	v.emit(struct {
-		Type      string `json:"type"`
-		Bought    int    `json:"bought"`
-		Calls     int    `json:"calls"`
-		Done      int    `json:"done"`
-		Failed    int    `json:"failed"`
-		Pending   int    `json:"pending"`
-		Skipped   int    `json:"skipped"`
-		Retries   int    `json:"retries"`
-		ElapsedMS int64  `json:"elapsed_ms"`
-	}{"summary", r.Bought, r.Calls, r.Done, r.Failed, r.Pending, r.Skipped, r.Retries, r.Elapsed.Milliseconds()})
+		Type        string         `json:"type"`
+		Bought      int            `json:"bought"`
+		Calls       int            `json:"calls"`
+		Done        int            `json:"done"`
+		Failed      int            `json:"failed"`
+		Pending     int            `json:"pending"`
+		Skipped     int            `json:"skipped"`
+		Retries     int            `json:"retries"`
+		ElapsedMS   int64          `json:"elapsed_ms"`
+		Interrupted bool           `json:"interrupted"`
+		NotStarted  []applyCallRef `json:"not_started,omitempty"`
+	}{"summary", r.Bought, r.Calls, r.Done, r.Failed, r.Pending, r.Skipped, r.Retries, r.Elapsed.Milliseconds(), r.Interrupted, notStarted})
 }
 
 // lineApplyView prints one plain line per finished call, for CI logs.
@@ -96,7 +113,7 @@ type lineApplyView struct {
 }
 
 func (v *lineApplyView) Plan(p *planner.Plan) error {
-	return planview.Human(v.out, p, v.sources, wantColor(v.out))
+	return planview.Human(v.out, p, v.sources, applyWantColor(v.out))
 }
 
 func (v *lineApplyView) Event(e executor.Event) {
@@ -168,10 +185,77 @@ func applySummary(out io.Writer, r *executor.Result) {
 	if r.Adopted > 0 {
 		fmt.Fprintf(out, "Adopted %s of pending calls found by their name markers; none was bought again.\n", countNoun(r.Adopted, "instance"))
 	}
+	if ns := applyNotStarted(r); len(ns) > 0 {
+		note := ""
+		if r.Interrupted {
+			note = " (run fleet apply again to start them)"
+		}
+		fmt.Fprintf(out, "Calls not started: %s%s.\n", applyCallList(ns, applyCallListMax), note)
+	}
 	if r.Pending > 0 {
 		fmt.Fprintln(out, "Run fleet apply again: it resolves the pending calls with their recorded client tokens, never buying twice.")
 	}
 }
+
+// applyNotStarted returns the calls of r that were not started: those skipped (after an
+// interrupt, or a failed call of their group), and resumed calls an interrupt left pending
+// before they were sent again.
+func applyNotStarted(r *executor.Result) []*executor.Outcome {
+	var out []*executor.Outcome
+	for _, o := range r.Outcomes {
+		if o.Status == executor.OutcomeSkipped || o.Resume && o.Status == state.StatusPending && errors.Is(o.Err, executor.ErrInterrupted) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// applyCallListMax is the number of runs of calls the summary names before it counts the rest.
+const applyCallListMax = 10
+
+// applyCallList names calls compactly: by group, in the order the groups first come, and by
+// runs of consecutive seqs, as in "web #3-#9, web #12, db #0". Past limit runs, the calls
+// left are counted.
+func applyCallList(calls []*executor.Outcome, limit int) string {
+	var groups []string
+	seqs := map[string][]int{}
+	for _, o := range calls {
+		if _, ok := seqs[o.Group]; !ok {
+			groups = append(groups, o.Group)
+		}
+		seqs[o.Group] = append(seqs[o.Group], o.Seq)
+	}
+	var parts []string
+	more := 0
+	for _, g := range groups {
+		s := slices.Compact(slices.Sorted(slices.Values(seqs[g])))
+		for i := 0; i < len(s); {
+			j := i
+			for j+1 < len(s) && s[j+1] == s[j]+1 {
+				j++
+			}
+			switch {
+			case len(parts) >= limit:
+				more += j - i + 1
+			case i == j:
+				parts = append(parts, fmt.Sprintf("%s #%d", g, s[i]))
+			default:
+				parts = append(parts, fmt.Sprintf("%s #%d-#%d", g, s[i], s[j]))
+			}
+			i = j + 1
+		}
+	}
+	switch {
+	case more == 1:
+		parts = append(parts, "and 1 more call")
+	case more > 1:
+		parts = append(parts, fmt.Sprintf("and %d more calls", more))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// applyWantColor reports whether what goes to out is coloured: only on a terminal.
+func applyWantColor(out io.Writer) bool { return wantColor(applyRaw(out)) }
 
 func applyRetries(n int) string {
 	if n == 1 {

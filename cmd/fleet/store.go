@@ -6,8 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"fleet/executor"
 	"fleet/internal/cvm"
 	"fleet/internal/state"
@@ -26,6 +24,9 @@ const envPGURL = "FLEET_PG_URL"
 // spec has no fleet block: the state file then.
 func (g *globals) openStore(dir string, f *spec.Fleet) (state.Store, error) {
 	if f != nil && f.Backend != nil {
+		if f.Backend.Invalid {
+			return nil, fmt.Errorf("the backend block at %s has errors (see fleet validate): fix them first, since it says where the state is", f.Backend.DeclRange)
+		}
 		if g.statePath != "" {
 			return nil, fmt.Errorf("--state %s cannot be used: the spec keeps its state in PostgreSQL (backend %q in its fleet block); to move a state file there, run \"fleet state push FILE\"", g.statePath, f.Backend.Type)
 		}
@@ -51,10 +52,9 @@ func (g *globals) storeOf(dir string) (state.Store, error) {
 		return nil, err
 	}
 	f, diags := spec.Load(files, in)
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError && spec.Code(d) == "backend" {
-			return nil, fmt.Errorf("%s: %s: %s", d.Subject, d.Summary, d.Detail)
-		}
+	if spec.HasCode(diags, "syntax") {
+		// A file that cannot be parsed may hold the backend block: do not guess the store.
+		return nil, fmt.Errorf("the spec of %s cannot be parsed (see fleet validate), and it may say where the state is: fix it first", dir)
 	}
 	return g.openStore(dir, f)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+
+	"fleet/internal/secret"
 )
 
 // RunInstances buys prepaid instances with the legacy RunInstances action. params are its
@@ -23,13 +25,13 @@ func (c *Client) RunInstances(ctx context.Context, params map[string]string) (Ru
 	}
 	res, err := parseRunResult(action, f)
 	if err != nil {
-		return RunResult{}, err
+		return RunResult{}, MaskError(err, secret.Values(params)...)
 	}
 	if want := goodsNum(params); want > 0 && len(res.AllInstanceIDs()) == 0 {
 		// The deal ids are kept in the text so that whoever resolves the call can find
 		// the order.
-		return RunResult{}, malformed(action, 200, "success naming no instance id for goodsNum %d (dealIds %s)",
-			want, listText(res.DealIDs))
+		return RunResult{}, MaskError(malformed(action, 200, "success naming no instance id for goodsNum %d (dealIds %s)",
+			want, listText(res.DealIDs)), secret.Values(params)...)
 	}
 	return res, nil
 }

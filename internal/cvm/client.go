@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"fleet/internal/secret"
 )
 
 // DefaultEndpoint is the address of the legacy CVM API.
@@ -222,8 +224,16 @@ func (c *Client) signedForm(action string, params map[string]string) (url.Values
 	return form, nil
 }
 
-// call makes one attempt of action and returns the fields of a successful answer.
+// call makes one attempt of action and returns the fields of a successful answer. An answer
+// may echo a secret parameter (the password), as sent or re-encoded: the error's text never
+// holds one.
 func (c *Client) call(ctx context.Context, action string, params map[string]string) (fields, error) {
+	f, err := c.exchange(ctx, action, params)
+	return f, MaskError(err, secret.Values(params)...)
+}
+
+// exchange sends one attempt of action and reads its answer.
+func (c *Client) exchange(ctx context.Context, action string, params map[string]string) (fields, error) {
 	form, err := c.signedForm(action, params)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,10 @@
 //     raw parameters (StringToSign, Sign). Version is never sent: it selects another API.
 //   - Every attempt carries a new crypto-random Nonce and the Timestamp of the injected clock.
 //   - Requests carry instance passwords, so plain http is refused except to a loopback host,
-//     redirects are never followed, and no request parameter appears in an error.
+//     redirects are never followed, and no request parameter appears in an error. An answer
+//     that echoes a secret parameter, as sent or re-encoded, reaches no error either: every
+//     error text of a call is masked with secret.Mask and the call's secret values, and a
+//     *Error keeps its Class (MaskError).
 //   - Every error a method returns is a *Error with a Class; no answer, however malformed,
 //     makes the client panic. An answer that cannot be understood has ClassUnknown and wraps
 //     ErrMalformedAnswer, because the call may have taken effect. A transport failure (the

@@ -79,6 +79,22 @@ func (s *Server) SetStatus(id string, status int) error {
 	return s.persist()
 }
 
+// SetName renames an instance, as a rename in the console does (a marker in its name is
+// then gone).
+func (s *Server) SetName(id, name string) error {
+	s.mu.Lock()
+	in, ok := s.byID[id]
+	if ok {
+		in.Name = name
+		s.version++
+	}
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("set name of %s: no such instance", id)
+	}
+	return s.persist()
+}
+
 // SetBalance sets the account balance in fen; Unlimited removes the limit.
 func (s *Server) SetBalance(fen int64) error {
 	if fen < Unlimited {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"fleet/internal/golden"
+	"fleet/internal/secret"
 	"fleet/planner"
 	"fleet/spec"
 
@@ -34,7 +35,7 @@ func params(goods int, token string, extra ...string) map[string]string {
 	p := map[string]string{
 		"cpu": "2", "mem": "4", "imageId": "img-lkxqa4kj", "imageType": "2", "period": "12",
 		"instanceType": "CVM.S2", "zoneId": "100003", "goodsNum": fmt.Sprint(goods), "clientToken": token,
-		"password": spec.HashSecret("Secret-Passw0rd"),
+		"password": secret.Hash("Secret-Passw0rd"),
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		p[extra[i]] = extra[i+1]
@@ -246,7 +247,7 @@ func TestJSONInvalid(t *testing.T) {
 	if got := doc.Diagnostics[0]; got.Code != "cpu-mem-combination" || got.Range == nil || got.Range.Start.Line != 7 {
 		t.Errorf("first diagnostic = %+v, want cpu-mem-combination at line 7", got)
 	}
-	if got := doc.Groups[0].Calls[0].Params["password"]; got != spec.HashSecret("Secret-Passw0rd") {
+	if got := doc.Groups[0].Calls[0].Params["password"]; got != secret.Hash("Secret-Passw0rd") {
 		t.Errorf("password param = %q, want its hash", got)
 	}
 }

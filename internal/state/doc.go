@@ -27,6 +27,8 @@
 //   - The lock is an flock on PATH.lock, whose content names the holder (pid, host,
 //     operation, time). The file is never removed on unlock, so that two processes cannot
 //     hold locks on different files of one name.
-//   - An instance id, once recorded, is never dropped by replay; ids are unique across groups.
+//   - An instance id, once recorded, is never dropped by replay. An id recorded in two
+//     groups (an answer naming an instance imported elsewhere meanwhile) is a conflict the
+//     plan reports; it never makes the state unreadable.
 //   - No secret is stored: parameters that hold one (password) must be hashes.
 package state

@@ -388,7 +388,8 @@ func writeTemp(fsys fileSystem, dir, pattern string, data []byte) (string, error
 	fail := func(op string, err error) (string, error) {
 		_ = f.Close()
 		_ = fsys.Remove(name)
-		return "", fmt.Errorf("%s %s: %w", op, name, err)
+		// The temporary file is gone: name the directory, not a file the user cannot find.
+		return "", fmt.Errorf("%s a temporary file in %s (removed again): %w", op, dir, err)
 	}
 	if _, err := f.Write(data); err != nil {
 		return fail("write", err)
@@ -398,7 +399,7 @@ func writeTemp(fsys fileSystem, dir, pattern string, data []byte) (string, error
 	}
 	if err := f.Close(); err != nil {
 		_ = fsys.Remove(name)
-		return "", fmt.Errorf("close %s: %w", name, err)
+		return "", fmt.Errorf("close a temporary file in %s (removed again): %w", dir, err)
 	}
 	return name, nil
 }

@@ -130,17 +130,31 @@ func (s *FileStore) Write(ctx context.Context, st *State, c Change) error {
 	if err := s.checkOver(st); err != nil {
 		return err
 	}
+	s.removeLeftovers()
 	if err := writeStateJournal(s.fsys, s.path, st, s.journal); err != nil {
 		return err
 	}
 	s.stored = &stored{st.Lineage, st.Serial}
 	who, host := Who()
 	v := Version{Serial: st.Serial, Lineage: st.Lineage, Time: s.now().UTC(), Who: who, Host: host, Operation: c.Operation, Summary: c.Summary}
-	if err := appendHistory(HistoryPath(s.path), v); err != nil {
-		// The state is saved; its history is a convenience.
-		return fmt.Errorf("state saved to %s (serial %d), but its history was not: %w", s.path, st.Serial, err)
-	}
+	// The state is saved: the history line is a record for people, and a failure to add it
+	// (a full disk) must not make a command that saved its state report that it did not.
+	_ = appendHistory(HistoryPath(s.path), v)
 	return nil
+}
+
+// removeLeftovers removes the temporary files that writes killed before their rename left
+// beside the state file: under the lock no other write of this state is under way.
+func (s *FileStore) removeLeftovers() {
+	dir := dirOf(s.path)
+	for _, base := range []string{filepath.Base(s.path), filepath.Base(s.path) + ".backup", filepath.Base(JournalPath(s.path))} {
+		matches, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+		for _, m := range matches {
+			if s.journal == nil || !strings.HasPrefix(filepath.Base(m), "."+filepath.Base(JournalPath(s.path))) {
+				_ = os.Remove(m)
+			}
+		}
+	}
 }
 
 // OpenJournal starts the journal beside the state file. One store has at most one journal

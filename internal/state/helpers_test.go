@@ -16,7 +16,7 @@ var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 const testLineage = "6f1c2a9e-58d3-4b7a-9c11-0d2e3f405162"
 
-// hashedPassword is the form spec.HashSecret gives a password.
+// hashedPassword has the form secret.Hash gives a password.
 const hashedPassword = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
 func testParams(goods int) map[string]string {

@@ -58,6 +58,14 @@ func readJournal(path string) (*journalFile, error) {
 		if n == 1 {
 			var h journalHeader
 			if err := decodeLine(line, &h); err != nil {
+				if _, rerr := DecodeRecord(line); rerr == nil {
+					// A record where the header belongs: the file was emptied or cut while an
+					// apply went on appending to it.
+					return nil, &FormatError{Path: path, Pos: "line 1", Err: errors.New("the journal starts with a call's record, not its header: " +
+						"it was emptied or cut while an apply wrote to it, so which state its records belong to is lost. " +
+						"Move it aside (keep it: it names the calls whose outcome was being recorded), then run \"fleet state recover\" " +
+						"to adopt the instances those calls bought, and \"fleet plan\"")}
+				}
 				return nil, &FormatError{Path: path, Pos: "line 1", Err: fmt.Errorf("journal header: %w", err)}
 			}
 			if err := checkVersion(h.FormatVersion); err != nil {

@@ -55,7 +55,7 @@ type Batch struct {
 	ClientToken string            `json:"client_token,omitempty"`
 	Marker      string            `json:"marker,omitempty"` // the instance-name marker, recorded when the call is journaled; "" when none or recorded before batches kept it
 	GoodsNum    int               `json:"goods_num"`
-	Params      map[string]string `json:"params,omitempty"` // as sent; secrets as spec.HashSecret
+	Params      map[string]string `json:"params,omitempty"` // as sent; secrets as secret.Hash
 	Status      string            `json:"status"`
 	DealIDs     []string          `json:"deal_ids"`
 	InstanceIDs []string          `json:"instance_ids"`

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"fleet/internal/secret"
 )
 
 // New returns a fresh, empty state of a fleet with a random lineage and serial 0.
@@ -258,7 +260,7 @@ func cmpNil(aNil, bNil bool) int {
 }
 
 // Validate checks the state's invariants: a lineage, known statuses and kinds, unique batch
-// seqs in each group, instance ids unique across the whole state, every instance tied to a
+// seqs in each group, instance ids unique within each group, every instance tied to a
 // batch of its group, and no secret recorded in clear. It reports the first problem found,
 // naming the group and batch or instance.
 func (s *State) Validate() error {
@@ -305,11 +307,10 @@ func (g *Group) validate(name string, owner map[string]string) error {
 		if in.ID == "" {
 			return fmt.Errorf("instance #%d has an empty id", i)
 		}
-		if other, ok := owner[in.ID]; ok {
-			if other == name {
-				return fmt.Errorf("instance %s appears twice", in.ID)
-			}
-			return fmt.Errorf("instance %s is also recorded in group %q", in.ID, other)
+		// An id in two groups is a conflict the plan reports (an answer naming an instance
+		// imported elsewhere meanwhile): it must never make the state unreadable.
+		if other, ok := owner[in.ID]; ok && other == name {
+			return fmt.Errorf("instance %s appears twice", in.ID)
 		}
 		owner[in.ID] = name
 		if !seqs[in.Batch] {
@@ -337,27 +338,9 @@ func (b *Batch) validate() error {
 		return fmt.Errorf("negative goods_num %d", b.GoodsNum)
 	}
 	for k, v := range b.Params {
-		if secretParams[k] && !isSecretHash(v) {
+		if secret.IsParam(k) && !secret.IsHash(v) {
 			return fmt.Errorf("parameter %s holds a secret in clear; only its hash may be recorded", k)
 		}
 	}
 	return nil
-}
-
-// secretParams are the request parameters that hold secrets (as spec.SecretParams; the state
-// package stays free of the spec language). The state records them only as hashes.
-var secretParams = map[string]bool{"password": true}
-
-// isSecretHash reports whether v has the form of spec.HashSecret.
-func isSecretHash(v string) bool {
-	h, ok := strings.CutPrefix(v, "sha256:")
-	if !ok || len(h) != 64 {
-		return false
-	}
-	for _, c := range h {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

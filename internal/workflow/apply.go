@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"fleet/executor"
+	"fleet/internal/secret"
 	"fleet/internal/state"
 	"fleet/planner"
 	"fleet/spec"
@@ -214,8 +215,8 @@ func SecretResolver(fl *spec.Fleet) executor.SecretResolver {
 	if fl != nil {
 		for _, g := range fl.Groups {
 			for k, v := range g.Config.Params() {
-				if spec.SecretParams[k] && v != "" {
-					known[spec.HashSecret(v)] = v
+				if secret.IsParam(k) && v != "" {
+					known[secret.Hash(v)] = v
 				}
 			}
 		}

@@ -42,6 +42,8 @@ const (
 	keepAliveInterval     = 5 * time.Second
 	keepAliveCount        = 3
 	lockPoll              = 100 * time.Millisecond
+	writeTimeout          = time.Minute // the longest a whole-state write may take
+	commitTimeout         = 30 * time.Second
 )
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -64,6 +66,7 @@ type Store struct {
 	ensured bool
 	gen     int64  // the fencing generation of the held lock; 0 when not locked
 	holder  string // the held lock's operation
+	lastID  int64  // the last journal row this store read or committed: what Write folds in
 }
 
 // Open returns the store of the fleet in schema (DefaultSchema when empty) of the database
@@ -82,7 +85,16 @@ func Open(connString, schema, fleet string) (*Store, error) {
 	}
 	cfg, err := pgx.ParseConfig(connString)
 	if err != nil {
-		return nil, fmt.Errorf("postgres state: connection string: %w", scrub(err, ""))
+		// The string may hold a password in a form no redaction recognises: never show it.
+		var pe *pgconn.ParseConfigError
+		if errors.As(err, &pe) {
+			err = pe.Unwrap()
+		}
+		msg := "cannot be parsed"
+		if err != nil {
+			msg += ": " + scrub(err, os.Getenv("PGPASSWORD")).Error()
+		}
+		return nil, fmt.Errorf("postgres state: the connection string (FLEET_PG_URL and the PG* variables) %s; it is not shown, since it may hold a password", msg)
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
@@ -162,13 +174,14 @@ func (s *Store) connect(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, s.fail("connect to the postgres state", err)
 	}
-	s.conn = conn
 	if !s.ensured {
 		if err := s.ensure(ctx, conn); err != nil {
+			_ = conn.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
 		s.ensured = true
 	}
+	s.conn = conn
 	return conn, nil
 }
 
@@ -510,6 +523,7 @@ func (s *Store) Read(ctx context.Context) (*state.State, error) {
 		return nil, err
 	}
 	st.Version = version(st.Serial, lastID)
+	s.lastID = max(s.lastID, lastID)
 	return st, nil
 }
 
@@ -565,6 +579,9 @@ func (s *Store) Write(ctx context.Context, st *state.State, c state.Change) erro
 	}
 	who, host := state.Who()
 	now := s.now().UTC()
+	// A write must not hang on a server that stopped answering.
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		var ok bool
 		if err := tx.QueryRow(ctx, "SELECT "+s.fence(), s.fleet, s.gen).Scan(&ok); err != nil {
@@ -590,7 +607,9 @@ func (s *Store) Write(ctx context.Context, st *state.State, c state.Change) erro
 			s.fleet, next.Lineage, int64(next.Serial), body, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM "+s.ident+".journal WHERE fleet = $1", s.fleet); err != nil {
+		// Fold in the rows this store read or committed, which st holds; never a row it has
+		// not seen.
+		if _, err := tx.Exec(ctx, "DELETE FROM "+s.ident+".journal WHERE fleet = $1 AND id <= $2", s.fleet, s.lastID); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, "INSERT INTO "+s.ident+`.versions (fleet, lineage, serial, at, who, host, operation, summary)
@@ -629,11 +648,13 @@ func (s *Store) OpenJournal(ctx context.Context, st *state.State) (state.Journal
 		return nil, fmt.Errorf("%s (%s): %w", op, s.Where(), err)
 	}
 	var lineage string
+	var serial int64
 	err = conn.QueryRow(ctx, "WITH ins AS (INSERT INTO "+s.ident+`.states (fleet, lineage, serial, body, updated_at)
 			SELECT $1, $3, $4, $5, $6 WHERE `+s.fence()+`
-			ON CONFLICT (fleet) DO NOTHING RETURNING lineage)
-		SELECT lineage FROM ins UNION ALL SELECT lineage FROM `+s.ident+`.states WHERE fleet = $1`,
-		s.fleet, s.gen, st.Lineage, int64(st.Serial), body, s.now().UTC()).Scan(&lineage)
+			ON CONFLICT (fleet) DO NOTHING RETURNING lineage, serial)
+		SELECT lineage, serial FROM ins
+		UNION ALL SELECT lineage, serial FROM `+s.ident+`.states WHERE fleet = $1 AND `+s.fence(),
+		s.fleet, s.gen, st.Lineage, int64(st.Serial), body, s.now().UTC()).Scan(&lineage, &serial)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, fmt.Errorf("%s (%s): %w: another process may hold it now", op, s.Where(), state.ErrLockLost)
@@ -641,11 +662,14 @@ func (s *Store) OpenJournal(ctx context.Context, st *state.State) (state.Journal
 		return nil, s.lost(op, err)
 	case lineage != st.Lineage:
 		return nil, fmt.Errorf("%s (%s): the store holds another state (lineage %s, not %s)", op, s.Where(), lineage, st.Lineage)
+	case uint64(serial) != st.Serial:
+		return nil, fmt.Errorf("%s (%s): the stored state changed since it was read (serial %d, read at %d)", op, s.Where(), serial, st.Serial)
 	}
 	what := "journal of " + s.Where()
 	const appendOp = "append to the postgres journal"
-	insert := "INSERT INTO " + s.ident + `.journal (fleet, lineage, grp, seq, record)
-		SELECT $1, $3, g, q, r FROM unnest($4::text[], $5::integer[], $6::bytea[]) AS t(g, q, r) WHERE ` + s.fence()
+	insert := "WITH ins AS (INSERT INTO " + s.ident + `.journal (fleet, lineage, grp, seq, record)
+		SELECT $1, $3, g, q, r FROM unnest($4::text[], $5::integer[], $6::bytea[]) AS t(g, q, r) WHERE ` + s.fence() + `
+		RETURNING id) SELECT count(*), coalesce(max(id), 0) FROM ins`
 	commit := func(recs []state.JournalRecord, lines [][]byte) error {
 		groups := make([]string, len(recs))
 		seqs := make([]int32, len(recs))
@@ -659,15 +683,16 @@ func (s *Store) OpenJournal(ctx context.Context, st *state.State) (state.Journal
 			return err
 		}
 		// A commit must not hang on a server that stopped answering: the call waits on it.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 		defer cancel()
-		tag, err := conn.Exec(cctx, insert, s.fleet, s.gen, st.Lineage, groups, seqs, lines)
-		if err != nil {
+		var n, last int64
+		if err := conn.QueryRow(cctx, insert, s.fleet, s.gen, st.Lineage, groups, seqs, lines).Scan(&n, &last); err != nil {
 			return s.lost(appendOp, err)
 		}
-		if tag.RowsAffected() != int64(len(recs)) {
+		if n != int64(len(recs)) {
 			return fmt.Errorf("%s (%s): %w: another process may hold it now", appendOp, s.Where(), state.ErrLockLost)
 		}
+		s.lastID = max(s.lastID, last)
 		return nil
 	}
 	return state.NewJournal(what, commit, nil), nil
@@ -685,10 +710,18 @@ func (s *Store) ForceUnlock(ctx context.Context) error {
 		return err
 	}
 	var backend int32
-	err = conn.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1`,
+	err = conn.QueryRow(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid = $1 AND objid = $2 AND objsubid = 1`,
 		uint32(uint64(s.key)>>32), uint32(uint64(s.key))).Scan(&backend)
 	if errors.Is(err, pgx.ErrNoRows) {
-		_, _ = conn.Exec(ctx, "UPDATE "+s.ident+".locks SET held = false WHERE fleet = $1", s.fleet)
+		// Nobody holds the lock. Clear a stale holder row only while holding the lock, so
+		// that a process taking it meanwhile keeps its row.
+		var ok bool
+		if conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", s.key).Scan(&ok) == nil && ok {
+			_, _ = conn.Exec(ctx, "UPDATE "+s.ident+".locks SET held = false WHERE fleet = $1", s.fleet)
+			_, _ = conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", s.key)
+		}
 		return fmt.Errorf("force-unlock %s: %w", s.Where(), state.ErrNotLocked)
 	}
 	if err != nil {
@@ -696,8 +729,10 @@ func (s *Store) ForceUnlock(ctx context.Context) error {
 	}
 	holder := s.holderInfo(ctx, conn)
 	_, host := state.Who()
-	if holder == nil {
-		return fmt.Errorf("force-unlock %s: the lock is held by database session %d but its holder is not recorded; refusing", s.Where(), backend)
+	var recorded int32
+	_ = conn.QueryRow(ctx, "SELECT backend_pid FROM "+s.ident+".locks WHERE fleet = $1 AND held", s.fleet).Scan(&recorded)
+	if holder == nil || recorded != backend {
+		return fmt.Errorf("force-unlock %s: the lock is held by database session %d, which the holder row does not name; refusing", s.Where(), backend)
 	}
 	if holder.Host != host || state.ProcessAlive(holder.PID) {
 		return &state.HolderAliveError{Path: s.Where(), Holder: holder, Host: host,
