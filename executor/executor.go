@@ -533,7 +533,8 @@ func (x *applier) skip(c *planner.Call, err error) {
 }
 
 // Definitive reports whether err is a refusal of the API after which nothing was bought and
-// the same call would be refused again: bad parameters, credentials, balance or quota. A
+// the same call would be refused again: bad parameters, credentials, balance, quota, or a
+// timestamp outside the API's window (a local clock that is off). A
 // token reused with other parameters is not definitive: something was bought with it.
 func Definitive(err error) bool {
 	var e *cvm.Error
@@ -541,7 +542,7 @@ func Definitive(err error) bool {
 		return false
 	}
 	switch cvm.ClassOf(err) {
-	case cvm.ClassParameter, cvm.ClassAuth, cvm.ClassBalance, cvm.ClassQuota:
+	case cvm.ClassParameter, cvm.ClassAuth, cvm.ClassBalance, cvm.ClassQuota, cvm.ClassClock:
 		return true
 	}
 	return false

@@ -477,12 +477,12 @@ func TestDefinitive(t *testing.T) {
 		{apiError(cvm.ClassParameter, 4000, "InvalidParameter"), true},
 		{apiError(cvm.ClassParameter, 4000, "InvalidParameter.IdempotentParameterMismatch"), false},
 		{apiError(cvm.ClassBalance, 5300, ""), true},
-		{apiError(cvm.ClassQuota, 4400, ""), true},
+		{apiError(cvm.ClassQuota, 5200, ""), true},
 		{apiError(cvm.ClassAuth, 4100, ""), true},
 		{apiError(cvm.ClassRetryable, 6000, ""), false},
-		{apiError(cvm.ClassClock, 4500, ""), false},
+		{apiError(cvm.ClassClock, 4500, ""), true},
 		{errors.New("eof"), false},
-		{fmt.Errorf("wrapped: %w", apiError(cvm.ClassQuota, 4400, "")), true},
+		{fmt.Errorf("wrapped: %w", apiError(cvm.ClassQuota, 5200, "")), true},
 	}
 	for _, tt := range tests {
 		if got := Definitive(tt.err); got != tt.want {

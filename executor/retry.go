@@ -55,15 +55,12 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 }
 
 // Retryable reports whether an attempt that failed with err may be repeated with the same
-// client token: network errors, timeouts, HTTP 5xx, busy, code 6000 and rate limits
-// (ClassRetryable), and timestamp or nonce refusals (ClassClock; the client signs every attempt
-// afresh). Never parameter, credential, balance or quota errors, nor errors it cannot class.
+// client token: network errors, timeouts, HTTP 5xx, busy, code 6000, rate limits (4400) and a
+// replayed nonce (ClassRetryable; the client signs every attempt afresh). Never parameter,
+// credential, balance, quota or timestamp errors (a clock that is off stays off), nor errors
+// it cannot class.
 func Retryable(err error) bool {
-	switch cvm.ClassOf(err) {
-	case cvm.ClassRetryable, cvm.ClassClock:
-		return true
-	}
-	return false
+	return cvm.ClassOf(err) == cvm.ClassRetryable
 }
 
 // WithRetry returns a Client that repeats a failed RunInstances while the error is Retryable,

@@ -54,7 +54,7 @@ func TestRetryClasses(t *testing.T) {
 		attempts int
 	}{
 		{cvm.ClassRetryable, 4},
-		{cvm.ClassClock, 4},
+		{cvm.ClassClock, 1},
 		{cvm.ClassUnknown, 1},
 		{cvm.ClassParameter, 1},
 		{cvm.ClassAuth, 1},

@@ -263,5 +263,28 @@ func (c *Client) exchange(ctx context.Context, action string, params map[string]
 		return nil, &Error{Action: action, HTTPStatus: resp.StatusCode, Class: ClassUnknown,
 			Err: fmt.Errorf("%w: larger than %d bytes", ErrMalformedAnswer, maxAnswerBytes)}
 	}
-	return parseAnswer(action, resp.StatusCode, bytes.TrimSpace(body))
+	f, err := parseAnswer(action, resp.StatusCode, bytes.TrimSpace(body))
+	return f, c.clockSkew(err, resp.Header.Get("Date"))
+}
+
+// clockSkew adds to a refusal of the request's timestamp how far the local clock is from the
+// API's, by the Date of its answer: the refusal is definitive, and only setting the clock
+// right helps.
+func (c *Client) clockSkew(err error, date string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Class != ClassClock || date == "" {
+		return err
+	}
+	at, perr := http.ParseTime(date)
+	if perr != nil {
+		return err
+	}
+	skew := c.now().Sub(at).Round(time.Second)
+	switch {
+	case skew > time.Minute:
+		e.Message += fmt.Sprintf(" (the local clock is %s ahead of the API's, whose answer is dated %s: set it right; nothing was bought)", skew, at.UTC().Format(time.RFC3339))
+	case skew < -time.Minute:
+		e.Message += fmt.Sprintf(" (the local clock is %s behind the API's, whose answer is dated %s: set it right; nothing was bought)", -skew, at.UTC().Format(time.RFC3339))
+	}
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strconv"
 	"sync"
@@ -225,7 +226,7 @@ func TestConformanceErrorCodes(t *testing.T) {
 		{name: "ip in use", before: []map[string]string{inVPC("e-first", "10.0.1.5")}, params: inVPC("e-second", "10.0.1.5"),
 			want: "InvalidParameter.IpInUse", code: 4000, class: cvm.ClassParameter},
 		{name: "quota", cfg: cvmsim.Config{Quota: 1}, before: []map[string]string{order("e-q1")}, params: order("e-q2"),
-			want: "OperationConstraints.InstanceQuotaExceeded", code: 4400, class: cvm.ClassQuota},
+			want: "OperationConstraints.InstanceQuotaExceeded", code: cvmsim.CodeQuota, class: cvm.ClassQuota},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,6 +346,19 @@ func TestConformanceTimestampWindow(t *testing.T) {
 			wantAPIError(t, err, "InvalidRequest.ReplayAttack", 4500, cvm.ClassClock)
 			if s.srv.Purchases() != 0 {
 				t.Error("a purchase with a timestamp out of the window")
+			}
+			// The answer's Date tells how far the local clock is off.
+			way, off := "ahead of", skew
+			if skew < 0 {
+				way, off = "behind", -skew
+			}
+			m := regexp.MustCompile(`the local clock is ([0-9ms]+) ` + way + ` the API's`).FindStringSubmatch(fmt.Sprint(err))
+			if m == nil {
+				t.Fatalf("error %v does not say how far the local clock is %s the API's", err, way)
+			}
+			// The answer's Date has a resolution of a second.
+			if d, perr := time.ParseDuration(m[1]); perr != nil || d < off-2*time.Second || d > off+2*time.Second {
+				t.Errorf("error says the clock is %s %s, want about %s", m[1], way, off)
 			}
 		})
 	}

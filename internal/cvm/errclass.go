@@ -32,8 +32,10 @@ var exactNames = map[string]Class{
 	// this call's outcome is not known, and giving up on it to buy with a new token could
 	// buy twice.
 	"InvalidParameter.IdempotentParameterMismatch": ClassUnknown,
-	"InvalidRequest.ReplayAttack":                  ClassClock,
-	"AuthFailure.SignatureExpire":                  ClassClock,
+	// A Timestamp outside the API's window, or a Nonce seen before (the documents give one
+	// name and code to both): refused before anything is bought.
+	"InvalidRequest.ReplayAttack": ClassClock,
+	"AuthFailure.SignatureExpire": ClassClock,
 }
 
 // prefixNames map a family of dotted names to a class: the name itself and every name below
@@ -76,8 +78,9 @@ func classOfName(name string) (Class, bool) {
 	return 0, false
 }
 
-// classOfCode maps the legacy numeric codes. 4400 is both "too many requests" and "quota
-// exceeded"; only a rate-limit name makes it retryable, so without one it is a quota error.
+// classOfCode maps the legacy numeric codes. 4400 is "requests over the quota", a rate
+// limit (section 5.2 of the reference): retried like the others. An instance quota comes
+// with a name that says so, or as 5200.
 func classOfCode(code int) Class {
 	switch {
 	case code == 4000, code == 4600:
@@ -86,7 +89,9 @@ func classOfCode(code int) Class {
 		return ClassAuth
 	case code == 4200, code == 4500:
 		return ClassClock
-	case code == 4400, code == 5200:
+	case code == 4400:
+		return ClassRetryable
+	case code == 5200:
 		return ClassQuota
 	case code == 5300:
 		return ClassBalance

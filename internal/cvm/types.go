@@ -67,8 +67,8 @@ const (
 	ClassAuth                   // credentials or permission (41xx, 4300)
 	ClassParameter              // a parameter the API refused (4000, InvalidParameter.*; see the package doc)
 	ClassBalance                // not enough balance (5300, AccountBalanceNotEnough)
-	ClassQuota                  // quota or stock (4400, 5200, LimitExceeded)
-	ClassClock                  // timestamp window or replayed nonce (4500)
+	ClassQuota                  // quota or stock (5200, LimitExceeded, names that speak of a quota)
+	ClassClock                  // a timestamp outside the API's window or a replayed nonce (4500): refused, nothing bought
 )
 
 func (c Class) String() string {

@@ -10,7 +10,7 @@ const (
 	CodeParameter   = 4000
 	CodeSignature   = 4100
 	CodeSecretID    = 4104
-	CodeQuota       = 4400
+	CodeQuota       = 5200 // a refused purchase: the instance quota; 4400 is the API's rate limit
 	CodeReplay      = 4500
 	CodeBalance     = 5300
 	CodeBusy        = 6000
@@ -45,6 +45,7 @@ const (
 	NameStorageType       = "InvalidParameter.StorageType"
 	NameRootSize          = "InvalidParameter.RootSize"
 	NameImageID           = "InvalidParameter.ImageId"
+	NameImageNotFound     = "InvalidParameter.ImageIdNotExist"
 	NameMissImageID       = "InvalidParameter.MissImageId"
 	NameImageType         = "InvalidParameter.ImageType"
 	NameInstanceType      = "InvalidParameter.InstanceType"
@@ -56,6 +57,7 @@ const (
 	NameSubnetNotFound    = "InvalidParameter.SubnetIdNotExist"
 	NameSubnetZone        = "InvalidParameter.SubnetNotInZone"
 	NameSubnetFull        = "InvalidParameter.SubnetIpNotEnough"
+	NameVpcGateway        = "InvalidParameter.IsVpcGateway"
 	NameKeyID             = "InvalidParameter.KeyId"
 	NameClientToken       = "InvalidParameter.ClientToken"
 	NameInstanceName      = "InvalidParameter.InstanceName"

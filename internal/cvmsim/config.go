@@ -69,7 +69,11 @@ type Config struct {
 	// VPCs are the networks the simulator knows, in addition to those of the data file; the
 	// subnets of VPCs with the same id are merged.
 	VPCs []VPC
-	// WindowsImages are the image ids of Windows images; every other image is Linux.
+	// Images are the ids of the images the simulator has; an imageId outside them (and
+	// outside WindowsImages) is refused. nil means the built-in list, DefaultImages.
+	Images []string
+	// WindowsImages are the image ids of Windows images, known to the simulator whatever
+	// Images says; every other image is Linux but for the Windows images of the built-in list.
 	WindowsImages []string
 
 	// Log receives one line per request when not nil. Lines never carry a secret.
@@ -169,6 +173,9 @@ func (c *Config) check() error {
 	}
 	if c.BalanceFen < 0 {
 		return fmt.Errorf("balance %d fen: want an amount >= 0 (0: unlimited)", c.BalanceFen)
+	}
+	if err := checkImageIDs("image", c.Images); err != nil {
+		return err
 	}
 	for _, v := range c.VPCs {
 		if err := v.check(); err != nil {

@@ -16,26 +16,50 @@
 // to the 2017-03-12 API, which the simulator does not serve: code 6100. A Token parameter
 // (temporary credentials) is signed like any other but not checked.
 //
+// The signature rule reads every "_" in a parameter name as "." (values are kept), so the
+// signature is checked over the names as sent, instanceIds_0 signed as instanceIds.0. Every
+// action then reads the names the same way: instanceIds_0 is instanceIds.0, and so are
+// lanIps_N (DescribeInstances) and privateIpAddresses_N (RunInstances), the list parameters
+// the simulator reads; a clientToken replay compares the names so read. Two names sent that
+// read the same (instanceIds_0 and instanceIds.0) are refused with InvalidParameter (4000).
+//
 // Every answer to a GET or POST at Path is HTTP 200 with a style-A JSON body:
 // {"code":0,"message":"ok","codeDesc":"Success",...} on success; on failure the numeric code,
 // the business error name in codeDesc and a text in message. The codes used are 4000
 // (parameters; codeDesc MissingParameter, InvalidParameter, InvalidParameter.* or, for
 // InquiryInstancePrice, NotSupport.InstanceConfig), 4100 (signature), 4104 (unknown
-// SecretId), 4400 (instance quota: OperationConstraints.InstanceQuotaExceeded), 4500
-// (replay), 5300 (OperationConstraints.AccountBalanceNotEnough), 6000
-// (OperationFail.SystemBusy, or InternalError when the data file cannot be written) and 6100
-// (unknown Action or a Version parameter). The exported Name constants list every codeDesc.
+// SecretId), 4500 (replay), 5200 (a refused purchase: the instance quota,
+// OperationConstraints.InstanceQuotaExceeded), 5300
+// (OperationConstraints.AccountBalanceNotEnough), 6000 (OperationFail.SystemBusy, or
+// InternalError when the data file cannot be written) and 6100 (unknown Action or a Version
+// parameter). The exported Name constants list every codeDesc. The documents give no name
+// for the instance quota; the simulator's name speaks of a quota, and its code is the
+// documents' "resource purchase failed" (5200), not 4400: 4400 means requests over the quota
+// of calls, a rate limit, which the simulator does not apply, so it never answers 4400.
 //
 // # RunInstances
 //
 // Every parameter rule of the RunInstances document is applied, with the instance catalog
-// (package catalog) for families, cpu/mem pairs, data-disk ranges and zones. The simulator
-// knows no images: an imageId must only be well formed (img- and 8 lowercase letters or
-// digits), and it is a Windows image when it is listed in Config.WindowsImages, Linux
-// otherwise; the system-disk, password and key rules follow from that. VPCs and subnets (with
-// zone and CIDR) come from Config.VPCs and the data file. The document sets no upper limit
-// on bandwidth; the simulator refuses more than 1048576 Mbps, which keeps every price within
-// an int64.
+// (package catalog) for families, cpu/mem pairs, data-disk ranges and zones.
+//
+// An imageId must be well formed (img- and 8 lowercase letters or digits; else
+// InvalidParameter.ImageId) and name an image the simulator has: one of Config.Images, or
+// of the built-in list (DefaultImages: the document's example img-lkxqa4kj and the ids of
+// the repository's examples, tests and demo) when Config.Images is nil, or one of the
+// Windows images of Config.WindowsImages or of the data file. Any other image does not
+// exist: code 4000, InvalidParameter.ImageIdNotExist, the simulator's name (the documents
+// give none), for RunInstances and InquiryInstancePrice alike. Images are the same in every
+// region, and imageType is not compared with the image's kind, which the simulator does not
+// know. An image is Windows when it is listed in Config.WindowsImages or the data file, or is
+// one of the Windows images of the built-in list (img-9id7emv7, img-win00001, img-win00002);
+// Linux otherwise. The system-disk, password and key rules follow from that.
+//
+// VPCs and subnets (with zone and CIDR) come from Config.VPCs and the data file. The document
+// says a public gateway works only on an instance that has a public IP and is in a VPC; the
+// simulator refuses isVpcGateway=1 without vpcId and subnetId, or without a public IP
+// (bandwidth above 0 and wanIp not 0), with code 4000, InvalidParameter.IsVpcGateway, its
+// own name. The document sets no upper limit on bandwidth; the simulator refuses more than
+// 1048576 Mbps, which keeps every price within an int64.
 //
 // A purchase creates one deal (a numeric id) and goodsNum instances with ids "ins-" and 8
 // lowercase letters or digits, in status 3 (creating); each turns 2 (running) when
@@ -80,7 +104,8 @@
 // The account balance (Config.BalanceFen; 0 means unlimited) is charged with the price of each
 // purchase, which is refused with OperationConstraints.AccountBalanceNotEnough (5300) when the
 // balance does not cover it. Config.Quota caps the number of instances that are neither
-// returned (5) nor failed (-1).
+// returned (5) nor failed (-1); a purchase beyond it is refused with
+// OperationConstraints.InstanceQuotaExceeded (5200).
 //
 // # Faults
 //

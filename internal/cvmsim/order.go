@@ -180,10 +180,10 @@ func (s *Server) parseOrder(region *catalog.Region, p map[string]string) (*order
 		return nil, paramErr(NameInstanceConfig, "%s has no configuration with %d cores and %d GB", fam.Name, o.cpu, o.mem)
 	}
 	o.imageID = p["imageId"]
-	if !imageIDPattern.MatchString(o.imageID) {
-		return nil, paramErr(NameImageID, "imageId %q: want img- and 8 lowercase letters or digits", o.imageID)
+	if err := s.imageProblem(o.imageID); err != nil {
+		return nil, err
 	}
-	o.windows = s.windows[o.imageID]
+	o.windows = s.windowsImage(o.imageID)
 	if o.imageType, err = intParam(p, "imageType", 2, false); err != nil {
 		return nil, err
 	}
@@ -265,6 +265,17 @@ func (s *Server) parseOrder(region *catalog.Region, p map[string]string) (*order
 	o.vpcID, o.subnetID = p["vpcId"], p["subnetId"]
 	if (o.vpcID == "") != (o.subnetID == "") {
 		return nil, paramErr(NameVpcSubnet, "vpcId and subnetId: give both (a VPC) or neither (the classic network)")
+	}
+	if o.vpcGateway && (o.vpcID == "" || !o.wanIP) {
+		var missing []string
+		if o.vpcID == "" {
+			missing = append(missing, "a VPC (vpcId and subnetId)")
+		}
+		if !o.wanIP {
+			missing = append(missing, "a public IP (bandwidth above 0, wanIp not 0)")
+		}
+		return nil, paramErr(NameVpcGateway, "isVpcGateway 1: a public gateway needs an instance in a VPC with a public IP; this one lacks %s",
+			strings.Join(missing, " and "))
 	}
 	if pw, ok := p["password"]; ok {
 		if msg := passwordProblem(pw, o.windows); msg != "" {

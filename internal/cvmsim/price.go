@@ -90,10 +90,10 @@ func (s *Server) inquiryPrice(p map[string]string) (any, *apiError) {
 	if p["imageId"] == "" {
 		return nil, paramErr(NameMissImageID, "missing parameter imageId")
 	}
-	if !imageIDPattern.MatchString(p["imageId"]) {
-		return nil, paramErr(NameImageID, "imageId %q: want img- and 8 lowercase letters or digits", p["imageId"])
+	if err := s.imageProblem(p["imageId"]); err != nil {
+		return nil, err
 	}
-	windows := s.windows[p["imageId"]]
+	windows := s.windowsImage(p["imageId"])
 	fam, err := s.family(p, "instanceModel")
 	if err != nil {
 		return nil, err

@@ -388,3 +388,15 @@ func TestVPCsMerge(t *testing.T) {
 		t.Errorf("overlapping subnets: got %v", err)
 	}
 }
+
+// TestQuotaIsNotTheRateLimitCode: 4400 is the API's "requests over the quota", a rate limit
+// that a client may retry; an instance quota refusal is a refused purchase (5200).
+func TestQuotaIsNotTheRateLimitCode(t *testing.T) {
+	e := newEnv(t, Config{Quota: 1})
+	wantOK(t, e.call("RunInstances", runParams()))
+	a := e.call("RunInstances", runParams())
+	wantErr(t, a, 5200, "OperationConstraints.InstanceQuotaExceeded")
+	if e.sim.Purchases() != 1 {
+		t.Errorf("%d purchases, want 1", e.sim.Purchases())
+	}
+}

@@ -32,6 +32,7 @@ type Server struct {
 	cfg     Config
 	cat     *catalog.Catalog
 	seed    int64
+	images  map[string]bool // image ids of Config.Images or the built-in list; not changed after New
 	windows map[string]bool // Windows image ids; not changed after New
 	nonces  nonceSet
 
@@ -78,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		cat:      catalog.Default(),
 		seed:     seed,
+		images:   map[string]bool{},
 		windows:  map[string]bool{},
 		rng:      rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15)),
 		busyRate: cfg.BusyRate,
@@ -93,6 +95,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.BalanceFen > 0 {
 		s.balance = cfg.BalanceFen
+	}
+	images := cfg.Images
+	if images == nil {
+		images = DefaultImages()
+	}
+	for _, id := range images {
+		s.images[id] = true
 	}
 	for _, id := range cfg.WindowsImages {
 		s.windows[id] = true
@@ -289,6 +298,24 @@ func flatten(v url.Values) (map[string]string, *apiError) {
 	return p, nil
 }
 
+// dotted returns the parameters with every "_" in a name read as "." (instanceIds_0 is
+// instanceIds.0), the rule by which the API signs and reads names; values are kept. Two names
+// that then coincide are refused, because either value could be meant.
+func dotted(p map[string]string) (map[string]string, *apiError) {
+	out := make(map[string]string, len(p))
+	sent := make(map[string]string, len(p)) // name read -> name as sent
+	for k, v := range p {
+		name := strings.ReplaceAll(k, "_", ".")
+		if other, ok := sent[name]; ok {
+			a, b := min(k, other), max(k, other)
+			return nil, paramErr(NameInvalidParameter, "parameters %s and %s are both %s", a, b, name)
+		}
+		sent[name] = k
+		out[name] = v
+	}
+	return out, nil
+}
+
 // hostOnly strips the port (and IPv6 brackets) from a Host header, as the signature wants.
 func hostOnly(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -312,6 +339,12 @@ func (s *Server) handle(method, host, path string, p map[string]string) (body an
 	if !hmac.Equal([]byte(want), []byte(p["Signature"])) {
 		return nil, false, &apiError{Code: CodeSignature, Name: NameSignatureFailure,
 			Message: "signature does not match: sign METHOD + host without port + path + ? + the sorted raw parameters"}
+	}
+	// The signature covered the names as sent; from here on they are read with "_" as ".",
+	// as the signature rule reads them.
+	p, err = dotted(p)
+	if err != nil {
+		return nil, false, err
 	}
 	now := s.cfg.Now()
 	ts, perr := strconv.ParseInt(p["Timestamp"], 10, 64)
