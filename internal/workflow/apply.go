@@ -108,6 +108,9 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		return nil, ErrNotApplyable
 	}
 	if !plan.HasChanges() {
+		if _, err := fold(ctx, env, st, "apply"); err != nil {
+			return nil, err
+		}
 		return nil, nil
 	}
 	if err := CheckMaxCost(plan, in.MaxCostFen); err != nil {

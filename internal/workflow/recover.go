@@ -48,7 +48,9 @@ func Recover(ctx context.Context, env Env, f *spec.Fleet) (*RecoverResult, error
 		recs, report := executor.RecoverRecords(plan, st, found, env.now())
 		out = &RecoverResult{RecoverReport: report, Found: len(found)}
 		if len(recs) == 0 {
-			return nil
+			out.Written, err = fold(ctx, env, st, "state recover")
+			out.Serial = st.Serial
+			return err
 		}
 		status := map[string]int{}
 		for _, in := range found {

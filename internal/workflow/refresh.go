@@ -38,8 +38,10 @@ func Refresh(ctx context.Context, env Env) (*RefreshResult, error) {
 				return err
 			}
 			out.Written = true
+			return nil
 		}
-		return nil
+		out.Written, err = fold(ctx, env, st, "refresh")
+		return err
 	})
 	return out, err
 }

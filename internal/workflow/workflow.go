@@ -70,3 +70,14 @@ func countNoun(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// fold saves a state that holds journal records left by an interrupted apply, so that the
+// next command that takes the lock folds them in even when it has nothing else to write.
+// It reports whether it wrote.
+func fold(ctx context.Context, env Env, st *state.State, op string) (bool, error) {
+	if st == nil || st.Journaled == 0 {
+		return false, nil
+	}
+	err := env.Store.Write(ctx, st, state.Change{Operation: op, Summary: fmt.Sprintf("folded %s of an interrupted apply", countNoun(st.Journaled, "journal record"))})
+	return err == nil, err
+}
