@@ -7,7 +7,7 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # Fuzz targets as PACKAGE:FUZZNAME; `make fuzz` runs each for FUZZTIME.
-FUZZ_TARGETS ?= ./spec:FuzzLoad ./internal/cvm:FuzzParseResponse ./internal/cvmsim:FuzzRequest ./internal/state:FuzzRead ./internal/state:FuzzFastDecode
+FUZZ_TARGETS ?= ./spec:FuzzLoad ./internal/cvm:FuzzParseResponse ./internal/cvmsim:FuzzRequest ./internal/state:FuzzRead ./internal/state:FuzzFastDecode ./internal/secret:FuzzMask
 FUZZTIME     ?= 5s
 
 .PHONY: all build test unit pg-check lint fmt-check vet staticcheck fuzz bench demo demo-pg test-crash clean

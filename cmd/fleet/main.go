@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fatih/color"
@@ -72,7 +73,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g := &globals{}
 	root := newRootCmd(g)
-	root.SetArgs(args)
+	root.SetArgs(longFlags(args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -90,6 +91,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "Error: %v\n", err)
 	return exitError
 }
+
+// longFlags rewrites the single-dash long flags Terraform users type (-out=plan,
+// -auto-approve, -var-file=x, -lock-timeout=30s) to their -- form. A dash and one letter is
+// a shorthand and stays; so does anything after a bare "--", and anything that does not
+// start with a dash and a letter (a negative number, a lone "-").
+func longFlags(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(a, "=")
+		if len(name) > 2 && name[0] == '-' && isLetter(name[1]) {
+			out[i] = "-" + a
+		}
+	}
+	return out
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // newRootCmd returns the fleet command with its global flags and every registered command.
 func newRootCmd(g *globals) *cobra.Command {
