@@ -178,6 +178,7 @@ type fileGroup struct {
 	Purchase   int        `json:"purchase"`
 	ConfigDiff string     `json:"config_diff"`
 	Calls      []fileCall `json:"calls"`
+	MovedFrom  string     `json:"moved_from,omitempty"`
 }
 
 type fileCall struct {
@@ -240,7 +241,7 @@ func EncodeFile(pf *File) ([]byte, error) {
 	}
 	for _, g := range p.Groups {
 		fg := fileGroup{Name: g.Name, Action: g.Action, Desired: g.Desired, Current: g.Current,
-			Pending: g.Pending, Purchase: g.Purchase, ConfigDiff: g.ConfigDiff, Calls: make([]fileCall, 0, len(g.Calls))}
+			Pending: g.Pending, Purchase: g.Purchase, ConfigDiff: g.ConfigDiff, Calls: make([]fileCall, 0, len(g.Calls)), MovedFrom: g.MovedFrom}
 		for _, c := range g.Calls {
 			if err := checkCall(c); err != nil {
 				return nil, fmt.Errorf("encode plan file: group %s: %w", g.Name, err)
@@ -355,12 +356,24 @@ func (b *fileBody) file() (*File, error) {
 			return nil, fmt.Errorf("group %s is out of order", fg.Name)
 		}
 		switch fg.Action {
-		case ActionPurchase, ActionNone, ActionResume, ActionSurplus, ActionOrphan:
+		case ActionPurchase, ActionNone, ActionResume, ActionSurplus, ActionOrphan, ActionMove, ActionRemove:
 		default:
 			return nil, fmt.Errorf("group %s: action %q cannot be applied", fg.Name, fg.Action)
 		}
+		switch {
+		case fg.Action == ActionMove && fg.MovedFrom == "":
+			return nil, fmt.Errorf("group %s: a move without moved_from", fg.Name)
+		case fg.MovedFrom == fg.Name:
+			return nil, fmt.Errorf("group %s: moved from itself", fg.Name)
+		case fg.MovedFrom != "" && fg.Action == ActionOrphan:
+			return nil, fmt.Errorf("group %s: a move to a group not in the spec", fg.Name)
+		case (fg.Action == ActionRemove || fg.Action == ActionMove) && len(fg.Calls) > 0:
+			return nil, fmt.Errorf("group %s: action %q with calls", fg.Name, fg.Action)
+		case fg.Action == ActionRemove && fg.MovedFrom != "":
+			return nil, fmt.Errorf("group %s: removed and moved", fg.Name)
+		}
 		g := &GroupPlan{Name: fg.Name, Action: fg.Action, Desired: fg.Desired, Current: fg.Current,
-			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff}
+			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff, MovedFrom: fg.MovedFrom}
 		for _, fc := range fg.Calls {
 			c := &Call{Group: fg.Name, Seq: fc.Seq, ClientToken: fc.ClientToken,
 				GoodsNum: fc.GoodsNum, Params: fc.Params, Resume: fc.Resume, Marker: fc.Marker}
@@ -393,8 +406,20 @@ func (b *fileBody) file() (*File, error) {
 	}
 	p.Summary = Summary{Purchase: b.Summary.Purchase, Calls: b.Summary.Calls,
 		InstanceMonths: b.Summary.InstanceMonths, PriceFen: b.Summary.PriceFen}
-	if got := summarize(p.Groups); got.Purchase != p.Summary.Purchase || got.Calls != p.Summary.Calls || got.InstanceMonths != p.Summary.InstanceMonths {
+	got := summarize(p.Groups)
+	if got.Purchase != p.Summary.Purchase || got.Calls != p.Summary.Calls || got.InstanceMonths != p.Summary.InstanceMonths {
 		return nil, errors.New("summary disagrees with the calls")
+	}
+	p.Summary.Moved, p.Summary.Removed = got.Moved, got.Removed
+	sources := map[string]bool{}
+	for _, g := range p.Groups {
+		if g.MovedFrom == "" {
+			continue
+		}
+		if sources[g.MovedFrom] {
+			return nil, fmt.Errorf("group %s: two groups moved from %s", g.Name, g.MovedFrom)
+		}
+		sources[g.MovedFrom] = true
 	}
 	return &File{Plan: p, StateLineage: b.State.Lineage, StateSerial: b.State.Serial,
 		StateVersion: b.State.Version, SpecFiles: b.SpecFiles, Variables: b.Variables}, nil

@@ -25,7 +25,9 @@ func newTestFile() (*File, []spec.File, []spec.VarValue, error) {
 	st := boughtState(map[string]int{"web": 2, "old": 1})
 	g := testGroup("web", 130)
 	g.Config.ImageID = "img-newnewne"
-	p := Compute(testFleet(g, testGroup("api", 1)), st)
+	api := testGroup("api", 1)
+	api.Config.ImageID = "img-apiapiap" // not a rename of "old": another configuration
+	p := Compute(testFleet(g, api), st)
 	files := []spec.File{{Name: "dir/main.fleet.hcl", Src: []byte("fleet \"prod\" {}\n")}, {Name: "dir/web.fleet.hcl", Src: []byte("group \"web\" {}\n")}}
 	vars := []spec.VarValue{{Name: "admin_password", Sensitive: true, Hash: secret.Hash("hunter22")}, {Name: "zone", Hash: "sha256:zone"}}
 	pf, err := NewFile(p, files, vars)
@@ -320,5 +322,52 @@ func TestFileCarriesMarkers(t *testing.T) {
 	}
 	if c := got1.Plan.Group("web").Calls[0]; !c.Resume || c.Marker != m1 {
 		t.Errorf("resumed call of a v1 batch: %+v, want marker %s", c, m1)
+	}
+}
+
+// TestFileCarriesMovesAndRemoves checks that a saved plan keeps its moves and removes, and
+// that one whose move was changed is refused when read.
+func TestFileCarriesMovesAndRemoves(t *testing.T) {
+	st := boughtState(map[string]int{"web": 2, "old": 1})
+	f := testFleet(testGroup("frontend", 2))
+	f.Moved = []spec.Moved{{From: "web", To: "frontend"}}
+	f.Removed = []spec.Removed{{From: "old"}}
+	p := Compute(f, st)
+	if !p.Applyable() || !p.HasChanges() {
+		t.Fatalf("plan: applyable %v, changes %v, diagnostics %v", p.Applyable(), p.HasChanges(), p.Diagnostics)
+	}
+	pf, err := NewFile(p, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := EncodeFile(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Name, MovedFrom string
+		Action          Action
+	}
+	var got []row
+	for _, g := range back.Plan.Groups {
+		got = append(got, row{g.Name, g.MovedFrom, g.Action})
+	}
+	want := []row{{"frontend", "web", ActionMove}, {"old", "", ActionRemove}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("groups (-want +got):\n%s", d)
+	}
+	if back.Plan.Summary.Moved != 1 || back.Plan.Summary.Removed != 1 {
+		t.Errorf("summary: got %+v, want 1 moved and 1 removed", back.Plan.Summary)
+	}
+	bad := strings.Replace(string(b), `"moved_from": "web"`, `"moved_from": "frontend"`, 1)
+	if bad == string(b) {
+		t.Fatal("no moved_from in the file")
+	}
+	if _, err := DecodeFile([]byte(bad)); err == nil {
+		t.Error("a saved plan whose move was changed was accepted")
 	}
 }

@@ -12,6 +12,8 @@ const (
 	ActionSurplus  Action = "surplus"  // more instances than desired: a warning, nothing returned
 	ActionOrphan   Action = "orphan"   // in the state, not in the spec: a warning
 	ActionInvalid  Action = "invalid"  // the group has errors; the plan cannot be applied
+	ActionMove     Action = "move"     // the record of a group moves to a new name (a moved block); no call
+	ActionRemove   Action = "remove"   // the record of a group is forgotten (a removed block); nothing is returned
 )
 
 // Plan is the purchase plan of one fleet.
@@ -37,7 +39,11 @@ type GroupPlan struct {
 	Purchase   int    // desired - current - pending, at least 0
 	ConfigDiff string // unified diff of the bought configuration against the desired one; "" if none
 	Calls      []*Call
-	PriceFen   *int64 // price of the group's calls for the whole period, set when the price was asked for
+	// MovedFrom is the name the group's record had in the state when a moved block (or a
+	// chain of them) moves it to this group; "" otherwise. Apply renames the record before
+	// any call. Action is ActionMove unless the group has more to do.
+	MovedFrom string
+	PriceFen  *int64 // price of the group's calls for the whole period, set when the price was asked for
 }
 
 // Call is one RunInstances call of the plan.
@@ -64,5 +70,16 @@ type Summary struct {
 	Purchase       int
 	Calls          int
 	InstanceMonths int
+	Moved          int    // groups whose record moves
+	Removed        int    // groups whose record is forgotten
 	PriceFen       *int64 // set when the price was asked for
+}
+
+// Actions returns every action of the group, the main one last: a moved group that also
+// buys has move and purchase.
+func (g *GroupPlan) Actions() []Action {
+	if g.MovedFrom != "" && g.Action != ActionMove {
+		return []Action{ActionMove, g.Action}
+	}
+	return []Action{g.Action}
 }

@@ -58,11 +58,28 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 		p.Diagnostics = append(p.Diagnostics, instanceConflicts(st)...)
 	}
 
+	moved, movedFrom, diags := movedState(f, st)
+	p.Diagnostics = append(p.Diagnostics, diags...)
+	if moved != nil {
+		recorded = moved.Groups
+	}
+	removed := make(map[string]spec.Removed, len(f.Removed))
+	for _, rm := range f.Removed {
+		removed[rm.From] = rm
+	}
+
+	formerNames := f.MovedFrom()
 	inSpec := make(map[string]bool, len(f.Groups))
 	var warnings hcl.Diagnostics
 	for _, g := range f.Groups {
 		inSpec[g.Name] = true
-		gp, diags := planGroup(f, g, recorded[g.Name])
+		gp, diags := planGroup(f, g, recorded[g.Name], formerNames[g.Name])
+		if old, ok := movedFrom[g.Name]; ok {
+			gp.MovedFrom = old
+			if gp.Action == ActionNone {
+				gp.Action = ActionMove
+			}
+		}
 		p.Groups = append(p.Groups, gp)
 		warnings = append(warnings, diags...)
 	}
@@ -70,11 +87,22 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 		if inSpec[name] {
 			continue
 		}
+		if rm, ok := removed[name]; ok {
+			gp, diags := planRemoved(rm, recorded[name])
+			p.Groups = append(p.Groups, gp)
+			p.Diagnostics = append(p.Diagnostics, diags...)
+			continue
+		}
 		gp, diags := planOrphan(f, name, recorded[name])
+		if old, ok := movedFrom[name]; ok {
+			gp.MovedFrom = old // a move into a group the spec does not declare (the spec is broken)
+		}
 		p.Groups = append(p.Groups, gp)
 		warnings = append(warnings, diags...)
 	}
 	sort.SliceStable(p.Groups, func(i, j int) bool { return p.Groups[i].Name < p.Groups[j].Name })
+	p.Diagnostics = append(p.Diagnostics, probableRenames(f, p, recorded)...)
+	p.Diagnostics = append(p.Diagnostics, privateIPsInUse(f, p, recorded)...)
 	p.Diagnostics = append(p.Diagnostics, warnings...)
 	p.Summary = summarize(p.Groups)
 	return p
@@ -97,10 +125,11 @@ func (p *Plan) Applyable() bool {
 	return true
 }
 
-// HasChanges reports whether applying the plan would make any call.
+// HasChanges reports whether applying the plan would change anything: make a call, move a
+// group's record or forget one.
 func (p *Plan) HasChanges() bool {
 	for _, g := range p.Groups {
-		if len(g.Calls) > 0 {
+		if len(g.Calls) > 0 || g.MovedFrom != "" || g.Action == ActionRemove {
 			return true
 		}
 	}
@@ -253,8 +282,10 @@ func usedIPs(sg *state.Group) (int, map[string]bool) {
 	return current, used
 }
 
-// planGroup plans one group of the spec against its record (nil when it has none).
-func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group) (*GroupPlan, hcl.Diagnostics) {
+// planGroup plans one group of the spec against its record (nil when it has none). former
+// are the names the spec's moved blocks give the group before: instances bought under one of
+// them, named after it, are no configuration change.
+func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string) (*GroupPlan, hcl.Diagnostics) {
 	h := readHistory(sg)
 	gp := &GroupPlan{Name: g.Name, Desired: g.Count, Current: h.current}
 	for _, b := range h.pending {
@@ -271,7 +302,7 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group) (*GroupPlan, hcl.D
 	var diags hcl.Diagnostics
 	desired := maskInPlace(g.Config.Params())
 	if h.lastDone != nil {
-		gp.ConfigDiff = ConfigDiff(g.Name, h.lastDone.Params, desired)
+		gp.ConfigDiff = ConfigDiff(g.Name, renamedParams(h.lastDone.Params, desired, former), desired)
 		if gp.ConfigDiff != "" {
 			diags = append(diags, groupWarning(g, CodeConfigDrift, "Configuration changed",
 				fmt.Sprintf("The configuration of group %q differs from the one its instances were bought with. "+
@@ -411,6 +442,12 @@ func maskInPlace(p map[string]string) map[string]string {
 func summarize(groups []*GroupPlan) Summary {
 	var s Summary
 	for _, g := range groups {
+		if g.MovedFrom != "" {
+			s.Moved++
+		}
+		if g.Action == ActionRemove {
+			s.Removed++
+		}
 		for _, c := range g.Calls {
 			s.Calls++
 			s.Purchase += c.GoodsNum

@@ -1,8 +1,10 @@
 package planner
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"testing"
 
@@ -200,5 +202,97 @@ func TestTokenShape(t *testing.T) {
 	long := Token("prod", "r", 0, "zzzzzzzzzzzzzzzzzzzzzzzz", -1<<62, nil)
 	if !ValidToken(long) {
 		t.Errorf("token %q (%d characters) is not valid", long, len(long))
+	}
+}
+
+// TestPropertyRenameBuysNothing checks, for random fleets bought in full (some with a call
+// still pending), that renaming every group with moved blocks (some by a chain of two, some
+// to a for_each key) gives a valid plan that buys nothing new, moves every group, leaves the
+// state it was given alone, and that after the moves are applied the same spec plans no
+// change: the moved blocks whose from is gone are no-ops.
+func TestPropertyRenameBuysNothing(t *testing.T) {
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 11))
+		f := randomFleet(r)
+		st := &state.State{Lineage: "l", Fleet: f.Name, Region: f.Region, Groups: map[string]*state.Group{}}
+		pending := map[string]bool{}
+		for _, c := range Compute(f, st).Calls() {
+			if r.IntN(8) == 0 {
+				st.Apply(state.JournalRecord{Group: c.Group, Batch: &state.Batch{Seq: c.Seq, Kind: state.KindRun,
+					ClientToken: c.ClientToken, Marker: c.Marker, GoodsNum: c.GoodsNum, Params: c.Params, Status: state.StatusPending}})
+				pending[c.Group] = true
+				continue
+			}
+			applyCall(st, c)
+		}
+		before, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		renamed := testFleet()
+		tokens := map[string]string{} // pending token -> new group
+		for i, g := range f.Groups {
+			ng := *g
+			switch i % 3 {
+			case 0:
+				ng.Name = "renamed-" + g.Name
+				renamed.Moved = append(renamed.Moved, spec.Moved{From: g.Name, To: ng.Name})
+			case 1:
+				ng.Name = "split[" + g.Name + "]"
+				renamed.Moved = append(renamed.Moved, spec.Moved{From: g.Name, To: ng.Name})
+			default:
+				ng.Name = "final-" + g.Name
+				mid := "mid-" + g.Name
+				renamed.Moved = append(renamed.Moved, spec.Moved{From: mid, To: ng.Name}, spec.Moved{From: g.Name, To: mid})
+			}
+			ng.Config.InstanceName = ng.Name
+			renamed.Groups = append(renamed.Groups, &ng)
+			if sg := st.Groups[g.Name]; sg != nil {
+				for _, b := range sg.PendingBatches() {
+					tokens[b.ClientToken] = ng.Name
+				}
+			}
+		}
+		sort.Slice(renamed.Groups, func(i, j int) bool { return renamed.Groups[i].Name < renamed.Groups[j].Name })
+
+		p := Compute(renamed, st)
+		if !p.Applyable() {
+			t.Fatalf("seed %d: plan not applyable: %v", seed, p.Diagnostics)
+		}
+		for _, g := range p.Groups {
+			if g.Action == ActionOrphan {
+				t.Errorf("seed %d: group %s left as an orphan", seed, g.Name)
+			}
+			if st.Groups[g.MovedFrom] == nil && g.MovedFrom != "" {
+				t.Errorf("seed %d: group %s moved from %s, which the state does not record", seed, g.Name, g.MovedFrom)
+			}
+			for _, c := range g.Calls {
+				if !c.Resume {
+					t.Errorf("seed %d: group %s buys %d instances after a rename", seed, g.Name, c.GoodsNum)
+				} else if tokens[c.ClientToken] != g.Name {
+					t.Errorf("seed %d: group %s resumes token %s, recorded for another group", seed, g.Name, c.ClientToken)
+				}
+			}
+		}
+		after, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(before) != string(after) {
+			t.Fatalf("seed %d: Compute changed the state it was given", seed)
+		}
+
+		// Apply the moves, resolve the pending calls as bought, and plan again.
+		if _, err := p.Refactor(st); err != nil {
+			t.Fatalf("seed %d: refactor: %v", seed, err)
+		}
+		for _, c := range p.Calls() {
+			applyCall(st, c)
+		}
+		p2 := Compute(renamed, st)
+		if p2.HasChanges() || !p2.Applyable() {
+			t.Errorf("seed %d: after the moves the plan still has changes (%d calls) or errors %v", seed, len(p2.Calls()), p2.Diagnostics)
+		}
 	}
 }

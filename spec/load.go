@@ -22,6 +22,8 @@ var topSchema = &bodySchema{
 		{Type: "locals"},
 		{Type: "defaults"},
 		{Type: "group", LabelNames: []string{"name"}},
+		{Type: "moved"},
+		{Type: "removed"},
 	},
 }
 
@@ -49,6 +51,8 @@ type loader struct {
 	localAttrs    []*hcl.Attribute
 	defaultBlocks []*hcl.Block
 	groupBlocks   []*hcl.Block
+	movedBlocks   []*hcl.Block
+	removedBlocks []*hcl.Block
 
 	vars       map[string]*variable
 	varNames   []string
@@ -162,6 +166,7 @@ func load(files []File, in Inputs, later []int, pieces [][]piece) (*loader, bool
 		early = early[nblocks[i]:]
 	}
 	l.addGroups(results)
+	l.moveBlocks()
 	return l, true
 }
 
@@ -190,6 +195,10 @@ func (l *loader) collect(body hcl.Body, broken bool) {
 			l.defaultBlocks = append(l.defaultBlocks, b)
 		case "group":
 			l.groupBlocks = append(l.groupBlocks, b)
+		case "moved":
+			l.movedBlocks = append(l.movedBlocks, b)
+		case "removed":
+			l.removedBlocks = append(l.removedBlocks, b)
 		}
 	}
 }

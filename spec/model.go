@@ -31,6 +31,8 @@ type Fleet struct {
 	Diags     hcl.Diagnostics // every diagnostic of the spec, group ones included
 	DeclRange hcl.Range       // the fleet block's header
 	Backend   *Backend        // where the state lives; nil: the local file
+	Moved     []Moved         // the moved blocks that passed their checks, in file order
+	Removed   []Removed       // the removed blocks that passed their checks, in file order
 }
 
 // Backend values.

@@ -141,6 +141,8 @@ defaults {
 		{"one file", ldFiles("main.fleet.hcl", header+a.String()+b.String())},
 		{"header between groups", ldFiles("main.fleet.hcl", a.String()+header+b.String(), "c.fleet.hcl", "# nothing\n")},
 		{"syntax error in the header", ldFiles("main.fleet.hcl", header+"locals {\n  x = \n}\n"+a.String())},
+		{"moved and removed between groups", ldFiles("main.fleet.hcl", header, "a.fleet.hcl", a.String()+"moved {\n  from = \"old\"\n  to   = \"a00\"\n}\n\n"+b.String()+
+			"removed {\n  from  = \"gone\"\n  lapse = false\n}\n\nmoved {\n  from = \"x\"\n  to   = \"nope[k]\"\n}\n", "m.fleet.hcl", "moved {\n  from = \"b00\"\n  to   = \"b01\"\n}\n")},
 		{"broken defaults", ldFiles("main.fleet.hcl", strings.Replace(header, "cpu      = 2", "cpu      = \"two\"", 1), "a.fleet.hcl", a.String())},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,6 +228,7 @@ func FuzzLoadStreamed(f *testing.F) {
 	defer func(old int) { streamChunk = old }(streamChunk)
 	streamChunk = 16
 	f.Add([]byte(ldHeader+"group \"a\" {\n  count = 1\n}\ngroup \"b\" {\n  count = 2\n}\n"), []byte("group \"c\" {\n  count = var.n\n}\nvariable \"n\" {\n  default = 3\n}\n"), "1")
+	f.Add([]byte(ldHeader+"group \"a\" {\n  count = 1\n}\nmoved {\n  from = \"z\"\n  to   = \"a\"\n}\ngroup \"b\" {\n  count = 2\n}\n"), []byte("removed {\n  from  = \"q\"\n  lapse = var.v\n}\n"), "true")
 	f.Fuzz(func(t *testing.T, src, other []byte, value string) {
 		in := Inputs{Vars: map[string]string{"v": value}}
 		files := []File{{Name: "a.fleet.hcl", Src: src}, {Name: "b.fleet.hcl", Src: other}}

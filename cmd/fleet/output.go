@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"text/tabwriter"
@@ -114,7 +115,7 @@ func printOutput(w io.Writer, doc outputJSON) error {
 		}
 		return *s
 	}
-	for _, name := range sortedGroupNames(doc.Groups) {
+	for _, name := range slices.Sorted(maps.Keys(doc.Groups)) {
 		for _, in := range doc.Groups[name].Instances {
 			zone := "-"
 			if in.ZoneID != nil {
@@ -128,13 +129,4 @@ func printOutput(w io.Writer, doc outputJSON) error {
 		}
 	}
 	return tw.Flush()
-}
-
-func sortedGroupNames(m map[string]outputGroup) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }

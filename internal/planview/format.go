@@ -51,6 +51,12 @@ func summaryLine(s planner.Summary) string {
 	if s.PriceFen != nil {
 		line += " Price: " + yuan(*s.PriceFen) + " CNY."
 	}
+	if s.Moved > 0 {
+		line += " Moved: " + count(s.Moved, "group") + "."
+	}
+	if s.Removed > 0 {
+		line += " Removed: " + count(s.Removed, "group") + "."
+	}
 	return line
 }
 
@@ -65,8 +71,10 @@ func symbol(a planner.Action) string {
 	switch a {
 	case planner.ActionPurchase:
 		return "+"
-	case planner.ActionResume:
+	case planner.ActionResume, planner.ActionMove:
 		return "~"
+	case planner.ActionRemove:
+		return "-"
 	case planner.ActionInvalid:
 		return "!"
 	case planner.ActionOrphan:

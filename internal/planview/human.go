@@ -105,22 +105,34 @@ func actionColor(a planner.Action) colorKind {
 		return colorGreen
 	case planner.ActionResume, planner.ActionSurplus:
 		return colorYellow
-	case planner.ActionInvalid, planner.ActionOrphan:
+	case planner.ActionInvalid, planner.ActionOrphan, planner.ActionRemove:
 		return colorRed
+	case planner.ActionMove:
+		return colorCyan
 	}
 	return colorBold
 }
 
 // group writes one group's block.
 func (h *human) group(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
-	b.WriteString(h.paint(symbol(g.Action), actionColor(g.Action)))
-	b.WriteString(" ")
-	b.WriteString(h.paint(g.Name, colorBold))
-	b.WriteString(": ")
-	b.WriteString(what(p, g))
-	b.WriteString(" (")
-	b.WriteString(counts(g))
-	b.WriteString(")")
+	if g.MovedFrom != "" {
+		b.WriteString(h.paint(symbol(planner.ActionMove), actionColor(planner.ActionMove)))
+		b.WriteString(" ")
+		b.WriteString(h.paint(g.MovedFrom, colorBold) + " -> " + h.paint(g.Name, colorBold))
+		b.WriteString(": " + movedWhat(g))
+		if g.Action != planner.ActionMove {
+			b.WriteString(", then " + what(p, g) + " (" + counts(g) + ")")
+		}
+	} else {
+		b.WriteString(h.paint(symbol(g.Action), actionColor(g.Action)))
+		b.WriteString(" ")
+		b.WriteString(h.paint(g.Name, colorBold))
+		b.WriteString(": ")
+		b.WriteString(what(p, g))
+		b.WriteString(" (")
+		b.WriteString(counts(g))
+		b.WriteString(")")
+	}
 	if g.PriceFen != nil && len(g.Calls) > 0 {
 		b.WriteString(", " + yuan(*g.PriceFen) + " CNY")
 	}
@@ -177,6 +189,10 @@ func what(p *planner.Plan, g *planner.GroupPlan) string {
 		return "in the state but not in the spec, nothing is returned"
 	case planner.ActionSurplus:
 		return thousands(int64(g.Current-g.Desired)) + " more than desired, nothing is returned"
+	case planner.ActionMove:
+		return movedWhat(g)
+	case planner.ActionRemove:
+		return "removed from the state, nothing is returned"
 	case planner.ActionNone:
 		if g.ConfigDiff != "" {
 			return "nothing to buy, configuration changed"
@@ -186,10 +202,15 @@ func what(p *planner.Plan, g *planner.GroupPlan) string {
 	return string(g.Action)
 }
 
+// movedWhat says what happens to a moved group's record: "moved (2 instances)".
+func movedWhat(g *planner.GroupPlan) string {
+	return "moved (" + count(g.Current, "instance") + ")"
+}
+
 // counts returns "desired 12, current 0" with pending when there are any.
 func counts(g *planner.GroupPlan) string {
 	var s string
-	if g.Action == planner.ActionOrphan {
+	if g.Action == planner.ActionOrphan || g.Action == planner.ActionRemove {
 		s = "current " + thousands(int64(g.Current))
 	} else {
 		s = "desired " + thousands(int64(g.Desired)) + ", current " + thousands(int64(g.Current))

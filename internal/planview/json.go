@@ -32,8 +32,14 @@ type StateRef struct {
 
 // Group is one group of the plan.
 type Group struct {
-	Name       string `json:"name"`
-	Action     string `json:"action"`
+	Name   string `json:"name"`
+	Action string `json:"action"`
+	// Actions are all the group's actions: a moved group that also buys has move and
+	// purchase.
+	Actions []string `json:"actions"`
+	// MovedFrom is the name of the group's record in the state when a moved block moves it
+	// here; "" otherwise.
+	MovedFrom  string `json:"moved_from"`
 	Desired    int    `json:"desired"`
 	Current    int    `json:"current"`
 	Purchase   int    `json:"purchase"`
@@ -62,6 +68,8 @@ type Summary struct {
 	Purchase       int    `json:"purchase"`
 	Calls          int    `json:"calls"`
 	InstanceMonths int    `json:"instance_months"`
+	Moved          int    `json:"moved"`
+	Removed        int    `json:"removed"`
 	PriceFen       *int64 `json:"price_fen"`
 }
 
@@ -80,6 +88,8 @@ func NewDocument(p *planner.Plan) Document {
 			Purchase:       p.Summary.Purchase,
 			Calls:          p.Summary.Calls,
 			InstanceMonths: p.Summary.InstanceMonths,
+			Moved:          p.Summary.Moved,
+			Removed:        p.Summary.Removed,
 			PriceFen:       p.Summary.PriceFen,
 		},
 	}
@@ -87,12 +97,16 @@ func NewDocument(p *planner.Plan) Document {
 		jg := Group{
 			Name:       g.Name,
 			Action:     string(g.Action),
+			MovedFrom:  g.MovedFrom,
 			Desired:    g.Desired,
 			Current:    g.Current,
 			Purchase:   g.Purchase,
 			ConfigDiff: g.ConfigDiff,
 			Calls:      make([]Call, 0, len(g.Calls)),
 			PriceFen:   g.PriceFen,
+		}
+		for _, a := range g.Actions() {
+			jg.Actions = append(jg.Actions, string(a))
 		}
 		if g.Action == planner.ActionResume {
 			jg.AdoptOrResume = p.AdoptOrResume(g)

@@ -186,7 +186,7 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 // actionOrder is the order in which a shortened table keeps rows: what needs attention first.
 var actionOrder = []planner.Action{
 	planner.ActionInvalid, planner.ActionResume, planner.ActionPurchase,
-	planner.ActionSurplus, planner.ActionOrphan, planner.ActionNone,
+	planner.ActionSurplus, planner.ActionRemove, planner.ActionMove, planner.ActionOrphan, planner.ActionNone,
 }
 
 // tableOrder returns the groups in the plan's order, or, when rows may be dropped, the ones
@@ -243,7 +243,15 @@ func tableRow(p *planner.Plan, g *planner.GroupPlan) string {
 			price = " " + yuan(*g.PriceFen) + " |"
 		}
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |%s\n", sym, mdCode(clip(g.Name, maxNameBytes)), actionLabel(p, g),
+	name, label := mdCode(clip(g.Name, maxNameBytes)), actionLabel(p, g)
+	if g.MovedFrom != "" {
+		sym = "`" + symbol(planner.ActionMove) + "`"
+		name = mdCode(clip(g.MovedFrom, maxNameBytes)) + " -> " + name
+		if g.Action != planner.ActionMove {
+			label = string(planner.ActionMove) + ", " + label
+		}
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |%s\n", sym, name, label,
 		thousands(int64(g.Desired)), thousands(int64(g.Current)), thousands(int64(g.Purchase)), thousands(int64(len(g.Calls))), price)
 }
 

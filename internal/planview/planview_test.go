@@ -217,9 +217,9 @@ func TestJSONShape(t *testing.T) {
 	}{
 		{"document", keys(doc), []string{"applyable", "diagnostics", "fleet", "format_version", "groups", "region", "state", "summary", "valid"}},
 		{"state", keys(doc["state"].(map[string]any)), []string{"lineage", "serial"}},
-		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "adopt_or_resume", "calls", "config_diff", "current", "desired", "name", "price_fen", "purchase"}},
+		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "actions", "adopt_or_resume", "calls", "config_diff", "current", "desired", "moved_from", "name", "price_fen", "purchase"}},
 		{"call", keys(doc["groups"].([]any)[0].(map[string]any)["calls"].([]any)[0].(map[string]any)), []string{"client_token", "goods_num", "params", "seq"}},
-		{"summary", keys(doc["summary"].(map[string]any)), []string{"calls", "instance_months", "price_fen", "purchase"}},
+		{"summary", keys(doc["summary"].(map[string]any)), []string{"calls", "instance_months", "moved", "price_fen", "purchase", "removed"}},
 	}
 	for _, c := range checks {
 		if diff := cmp.Diff(c.want, c.got); diff != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -92,7 +93,8 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		client = c
 		return c, err
 	}
-	if in.MaxCostFen != nil && plan.Applyable() && plan.HasChanges() {
+	calls := len(plan.Calls()) > 0
+	if in.MaxCostFen != nil && plan.Applyable() && calls {
 		c, err := cloud()
 		if err != nil {
 			return nil, err
@@ -116,12 +118,20 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 	if err := CheckMaxCost(plan, in.MaxCostFen); err != nil {
 		return nil, err
 	}
-	c, err := cloud()
+	// The plan's moves and removes, applied to a copy: what the calls are checked and made
+	// against.
+	refactored, changes, err := refactor(plan, st)
 	if err != nil {
 		return nil, err
 	}
-	if err := guard(ctx, c, plan, st); err != nil {
-		return nil, err
+	var c executor.Client
+	if calls {
+		if c, err = cloud(); err != nil {
+			return nil, err
+		}
+		if err := guard(ctx, c, plan, refactored); err != nil {
+			return nil, err
+		}
 	}
 	if in.Saved == nil {
 		ok, err := v.Approve(plan)
@@ -133,6 +143,18 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		}
 	}
 
+	if len(changes) > 0 {
+		// Moves and removes are one state change, durable before any call: a call of a moved
+		// group is journaled under its new name only once the record has that name.
+		st = refactored
+		if err := env.Store.Write(ctx, st, state.Change{Operation: "apply", Summary: strings.Join(changes, "; ")}); err != nil {
+			return nil, fmt.Errorf("%w (nothing was moved, removed or sent)", err)
+		}
+		if !calls {
+			v.Saved(env.Store.Where(), st.Serial)
+			return nil, nil
+		}
+	}
 	if st == nil {
 		st = state.New(plan.Fleet, plan.Region)
 	}
@@ -189,6 +211,24 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		return res, fmt.Errorf("%w: %w", ErrUnknownOutcome, applyErr)
 	}
 	return res, applyErr
+}
+
+// refactor returns a copy of st with the plan's moves and removes applied (st itself is not
+// changed) and one line per change; st and no lines when the plan has none.
+func refactor(p *planner.Plan, st *state.State) (*state.State, []string, error) {
+	if st == nil {
+		return nil, nil, nil
+	}
+	cp := *st
+	cp.Groups = maps.Clone(st.Groups)
+	lines, err := p.Refactor(&cp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("apply: %w; nothing was changed", err)
+	}
+	if len(lines) == 0 {
+		return st, nil, nil
+	}
+	return &cp, lines, nil
 }
 
 // applySummary is the line an apply leaves in the state's history.
