@@ -179,6 +179,9 @@ type fileGroup struct {
 	ConfigDiff string     `json:"config_diff"`
 	Calls      []fileCall `json:"calls"`
 	MovedFrom  string     `json:"moved_from,omitempty"`
+	// Config and InstanceIDs are GroupPlan's, absent in a plan saved before they were.
+	Config      map[string]string `json:"config,omitempty"`
+	InstanceIDs []string          `json:"instance_ids,omitempty"`
 }
 
 type fileCall struct {
@@ -241,7 +244,8 @@ func EncodeFile(pf *File) ([]byte, error) {
 	}
 	for _, g := range p.Groups {
 		fg := fileGroup{Name: g.Name, Action: g.Action, Desired: g.Desired, Current: g.Current,
-			Pending: g.Pending, Purchase: g.Purchase, ConfigDiff: g.ConfigDiff, Calls: make([]fileCall, 0, len(g.Calls)), MovedFrom: g.MovedFrom}
+			Pending: g.Pending, Purchase: g.Purchase, ConfigDiff: g.ConfigDiff, Calls: make([]fileCall, 0, len(g.Calls)), MovedFrom: g.MovedFrom,
+			Config: g.Config, InstanceIDs: g.InstanceIDs}
 		for _, c := range g.Calls {
 			if err := checkCall(c); err != nil {
 				return nil, fmt.Errorf("encode plan file: group %s: %w", g.Name, err)
@@ -373,7 +377,8 @@ func (b *fileBody) file() (*File, error) {
 			return nil, fmt.Errorf("group %s: removed and moved", fg.Name)
 		}
 		g := &GroupPlan{Name: fg.Name, Action: fg.Action, Desired: fg.Desired, Current: fg.Current,
-			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff, MovedFrom: fg.MovedFrom}
+			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff, MovedFrom: fg.MovedFrom,
+			Config: fg.Config, InstanceIDs: fg.InstanceIDs}
 		for _, fc := range fg.Calls {
 			c := &Call{Group: fg.Name, Seq: fc.Seq, ClientToken: fc.ClientToken,
 				GoodsNum: fc.GoodsNum, Params: fc.Params, Resume: fc.Resume, Marker: fc.Marker}

@@ -27,18 +27,30 @@ type Plan struct {
 	Groups       []*GroupPlan // sorted by Name, orphans included
 	Diagnostics  hcl.Diagnostics
 	Summary      Summary
+	// PriceNote says why the plan has no price although one was asked for ("the plan has
+	// errors"); "" otherwise. The command that asks for prices sets it.
+	PriceNote string
 }
 
 // GroupPlan is the plan of one group.
 type GroupPlan struct {
-	Name       string
-	Action     Action
-	Desired    int    // count in the spec
-	Current    int    // recorded instances not known to be gone
-	Pending    int    // instances asked for by pending batches
-	Purchase   int    // desired - current - pending, at least 0
-	ConfigDiff string // unified diff of the bought configuration against the desired one; "" if none
-	Calls      []*Call
+	Name     string
+	Action   Action
+	Desired  int // count in the spec
+	Current  int // recorded instances not known to be gone
+	Pending  int // instances asked for by pending batches
+	Purchase int // desired - current - pending, at least 0
+	// ConfigDiff is the unified diff of each configuration the group's live instances were
+	// bought with and that differs from the desired one, against the desired one; "" if none.
+	ConfigDiff string
+	// Config is the desired configuration of a group of the spec: its request parameters
+	// without the call parameters (goodsNum, clientToken, private IPs), secrets hashed. It is
+	// nil for a group the spec does not declare.
+	Config map[string]string
+	// InstanceIDs are the ids of the live instances of a group with more instances than
+	// desired, or not in the spec (orphan), sorted; nil otherwise.
+	InstanceIDs []string
+	Calls       []*Call
 	// MovedFrom is the name the group's record had in the state when a moved block (or a
 	// chain of them) moves it to this group; "" otherwise. Apply renames the record before
 	// any call. Action is ActionMove unless the group has more to do.

@@ -35,10 +35,24 @@ const (
 	CodeInstanceConflict = "instance-conflict"
 )
 
+// Options are the choices of a plan besides the spec and the state.
+type Options struct {
+	// Groups, when not empty, limits the plan to the named groups (a name also selects the
+	// for_each groups NAME[...]), like Terraform's -target: other groups are neither bought,
+	// nor moved, nor removed, nor warned about. Errors of every group are kept, and a warning
+	// says the plan is partial.
+	Groups []string
+}
+
 // Compute returns the purchase plan of fleet f against the state st (nil when there is no
 // state yet). It is a pure function: the same fleet and state always give the same plan, with
 // the same calls and client tokens.
 func Compute(f *spec.Fleet, st *state.State) *Plan {
+	return ComputeWith(f, st, Options{})
+}
+
+// ComputeWith is Compute with options.
+func ComputeWith(f *spec.Fleet, st *state.State, o Options) *Plan {
 	p := &Plan{
 		Fleet:     f.Name,
 		Region:    f.Region,
@@ -68,12 +82,27 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 		removed[rm.From] = rm
 	}
 
+	targeted := targets(o.Groups)
+	var partial hcl.Diagnostics // the diagnostics of groups the plan leaves out: errors only
+	keep := func(name string, diags hcl.Diagnostics) hcl.Diagnostics {
+		if targeted(name) {
+			return diags
+		}
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError {
+				partial = append(partial, d)
+			}
+		}
+		return nil
+	}
+
 	formerNames := f.MovedFrom()
 	inSpec := make(map[string]bool, len(f.Groups))
 	var warnings hcl.Diagnostics
 	for _, g := range f.Groups {
 		inSpec[g.Name] = true
 		gp, diags := planGroup(f, g, recorded[g.Name], formerNames[g.Name])
+		diags = keep(g.Name, diags)
 		if old, ok := movedFrom[g.Name]; ok {
 			gp.MovedFrom = old
 			if gp.Action == ActionNone {
@@ -90,10 +119,11 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 		if rm, ok := removed[name]; ok {
 			gp, diags := planRemoved(rm, recorded[name])
 			p.Groups = append(p.Groups, gp)
-			p.Diagnostics = append(p.Diagnostics, diags...)
+			p.Diagnostics = append(p.Diagnostics, keep(name, diags)...)
 			continue
 		}
 		gp, diags := planOrphan(f, name, recorded[name])
+		diags = keep(name, diags)
 		if old, ok := movedFrom[name]; ok {
 			gp.MovedFrom = old // a move into a group the spec does not declare (the spec is broken)
 		}
@@ -103,9 +133,64 @@ func Compute(f *spec.Fleet, st *state.State) *Plan {
 	sort.SliceStable(p.Groups, func(i, j int) bool { return p.Groups[i].Name < p.Groups[j].Name })
 	p.Diagnostics = append(p.Diagnostics, probableRenames(f, p, recorded)...)
 	p.Diagnostics = append(p.Diagnostics, privateIPsInUse(f, p, recorded)...)
+	p.Diagnostics = append(p.Diagnostics, partial...)
 	p.Diagnostics = append(p.Diagnostics, warnings...)
+	if len(o.Groups) > 0 {
+		p.Diagnostics = append(p.Diagnostics, targetDiags(o.Groups, p.Groups)...)
+		p.Groups = slices.DeleteFunc(p.Groups, func(g *GroupPlan) bool { return !targeted(g.Name) })
+	}
 	p.Summary = summarize(p.Groups)
 	return p
+}
+
+// CodeTargeted is the warning of a plan limited to some groups (Options.Groups).
+const CodeTargeted = "targeted"
+
+// CodeNoSuchGroup is a group named in Options.Groups that neither the spec nor the state has.
+const CodeNoSuchGroup = "no-such-group"
+
+// targets returns whether a group is in the plan when it covers only names (all when names
+// is empty): a name selects its group and the for_each groups name[...].
+func targets(names []string) func(string) bool {
+	if len(names) == 0 {
+		return func(string) bool { return true }
+	}
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	return func(group string) bool {
+		if set[group] {
+			return true
+		}
+		base, _, ok := strings.Cut(group, "[")
+		return ok && set[base]
+	}
+}
+
+// targetDiags returns the warning of a plan limited to names, and an error for each name
+// that selects no group of groups (every group of the spec and the state).
+func targetDiags(names []string, groups []*GroupPlan) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	names = slices.Compact(slices.Sorted(slices.Values(names)))
+	for _, n := range names {
+		match := targets([]string{n})
+		if !slices.ContainsFunc(groups, func(g *GroupPlan) bool { return match(g.Name) }) {
+			diags = append(diags, spec.WithCode(CodeNoSuchGroup, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No such group",
+				Detail:   fmt.Sprintf("--group %s names no group of the spec or the state. Run \"fleet state list\" for the groups the state records.", n),
+			}))
+		}
+	}
+	diags = append(diags, spec.WithCode(CodeTargeted, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Plan limited to some groups",
+		Detail: fmt.Sprintf("The plan covers only the groups named with --group (%s): other groups are neither bought nor checked for surplus, drift or orphans, "+
+			"and their changes are not shown. Use --group to work on a few groups at a time or to recover from a mistake, "+
+			"and run fleet plan without it to see the whole fleet.", strings.Join(names, ", ")),
+	}))
+	return diags
 }
 
 // Valid reports whether the plan has no error diagnostics: the spec is valid and matches the
@@ -219,6 +304,13 @@ type history struct {
 	nextSeq  int
 	lastDone *state.Batch // latest done RunInstances batch with its parameters
 	usedIPs  map[string]bool
+	// bought are the done RunInstances batches with their parameters that still have an
+	// instance not gone, or whose instances were never recorded, in seq order: every
+	// configuration the group's live instances were bought with.
+	bought []*state.Batch
+	// live are the ids of the instances not gone, sorted; liveByBatch the same by batch seq.
+	live        []string
+	liveByBatch map[int][]string
 }
 
 // readHistory summarises a group's record. sg may be nil.
@@ -252,6 +344,29 @@ func readHistory(sg *state.Group) history {
 		h.current, h.usedIPs = usedIPs(sg)
 	}
 	sort.Slice(h.pending, func(i, j int) bool { return h.pending[i].Seq < h.pending[j].Seq })
+	recorded := make(map[int]bool)
+	h.liveByBatch = make(map[int][]string)
+	for _, in := range sg.Instances {
+		if in == nil {
+			continue
+		}
+		recorded[in.Batch] = true
+		if !in.Gone() {
+			h.live = append(h.live, in.ID)
+			h.liveByBatch[in.Batch] = append(h.liveByBatch[in.Batch], in.ID)
+		}
+	}
+	sort.Strings(h.live)
+	for _, ids := range h.liveByBatch {
+		sort.Strings(ids)
+	}
+	for _, b := range sg.Batches {
+		if b.Status == state.StatusDone && b.Kind != state.KindImport && b.Params != nil &&
+			(!recorded[b.Seq] || len(h.liveByBatch[b.Seq]) > 0) {
+			h.bought = append(h.bought, b)
+		}
+	}
+	sort.Slice(h.bought, func(i, j int) bool { return h.bought[i].Seq < h.bought[j].Seq })
 	return h
 }
 
@@ -301,14 +416,14 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string) (
 
 	var diags hcl.Diagnostics
 	desired := maskInPlace(g.Config.Params())
-	if h.lastDone != nil {
-		gp.ConfigDiff = ConfigDiff(g.Name, renamedParams(h.lastDone.Params, desired, former), desired)
-		if gp.ConfigDiff != "" {
-			diags = append(diags, groupWarning(g, CodeConfigDrift, "Configuration changed",
-				fmt.Sprintf("The configuration of group %q differs from the one its instances were bought with. "+
-					"Existing instances keep their old configuration; only new purchases use the new one. "+
-					"Recreate the instances outside fleet if they must change.", g.Name)))
-		}
+	gp.Config = configOnly(desired)
+	var drifted []string
+	gp.ConfigDiff, drifted = boughtDrift(g.Name, h, desired, former)
+	if gp.ConfigDiff != "" {
+		diags = append(diags, groupWarning(g, CodeConfigDrift, "Configuration changed",
+			fmt.Sprintf("The configuration of group %q differs from the one %s were bought with%s. "+
+				"Existing instances keep their old configuration; only new purchases use the new one. "+
+				"Recreate the instances outside fleet if they must change.", g.Name, driftedWhat(drifted, gp.Current), idList(drifted))))
 	}
 
 	for _, b := range h.pending {
@@ -317,10 +432,11 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string) (
 	gp.Calls = append(gp.Calls, newCalls(f, g, desired, h, gp.Purchase)...)
 
 	if gp.Current > gp.Desired {
+		gp.InstanceIDs = h.live
 		diags = append(diags, groupWarning(g, CodeSurplus, "More instances than desired",
-			fmt.Sprintf("Group %q has %d instances but count is %d. Prepaid instances are not returned by apply: "+
+			fmt.Sprintf("Group %q has %d instances%s but count is %d. Prepaid instances are not returned by apply: "+
 				"return the %d extra instances in the console, or raise count to %d.",
-				g.Name, gp.Current, gp.Desired, gp.Current-gp.Desired, gp.Current)))
+				g.Name, gp.Current, idList(h.live), gp.Desired, gp.Current-gp.Desired, gp.Current)))
 	}
 	switch {
 	case len(h.pending) > 0:
@@ -340,7 +456,7 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string) (
 // that a purchase whose outcome is unknown is never forgotten.
 func planOrphan(f *spec.Fleet, name string, sg *state.Group) (*GroupPlan, hcl.Diagnostics) {
 	h := readHistory(sg)
-	gp := &GroupPlan{Name: name, Action: ActionOrphan, Current: h.current}
+	gp := &GroupPlan{Name: name, Action: ActionOrphan, Current: h.current, InstanceIDs: h.live}
 	for _, b := range h.pending {
 		gp.Pending += b.GoodsNum
 		gp.Calls = append(gp.Calls, resumeCall(f, name, b))
@@ -351,9 +467,9 @@ func planOrphan(f *spec.Fleet, name string, sg *state.Group) (*GroupPlan, hcl.Di
 	d := &hcl.Diagnostic{
 		Severity: hcl.DiagWarning,
 		Summary:  "Group not in the spec",
-		Detail: fmt.Sprintf("The state records group %q with %d instances, but no spec file declares it. "+
+		Detail: fmt.Sprintf("The state records group %q with %d instances%s, but no spec file declares it. "+
 			"Apply does not return prepaid instances: add the group back to keep tracking them, "+
-			"or remove it from the state with \"fleet state rm %s\".", name, h.current, name),
+			"or remove it from the state with \"fleet state rm %s\".", name, h.current, idList(h.live), name),
 	}
 	return gp, hcl.Diagnostics{spec.WithCode(CodeOrphan, d)}
 }

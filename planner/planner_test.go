@@ -179,8 +179,11 @@ func TestComputeSurplus(t *testing.T) {
 		t.Fatalf("codes (-want +got):\n%s", diff)
 	}
 	d := p.Diagnostics[0]
-	if d.Severity != hcl.DiagWarning || d.Subject == nil || d.Subject.Filename != "main.fleet.hcl" || !strings.Contains(d.Detail, "5 instances but count is 3") {
+	if d.Severity != hcl.DiagWarning || d.Subject == nil || d.Subject.Filename != "main.fleet.hcl" || !strings.Contains(d.Detail, "5 instances (ins-web0000, ins-web0001, ins-web0002, ins-web0003, ins-web0004) but count is 3") {
 		t.Errorf("surplus diagnostic = %+v", d)
+	}
+	if diff := cmp.Diff([]string{"ins-web0000", "ins-web0001", "ins-web0002", "ins-web0003", "ins-web0004"}, web.InstanceIDs); diff != "" {
+		t.Errorf("web.InstanceIDs (-want +got):\n%s", diff)
 	}
 	if !p.Applyable() {
 		t.Error("surplus made the plan not applyable")

@@ -18,12 +18,14 @@ import (
 	"fleet/spec"
 )
 
-// update rewrites the expected sections of the scenarios (plan.txt, plan.json).
+// update rewrites the expected sections of the scenarios (plan.txt, plan.json, and plan.md
+// and plan.github where the archive has them).
 var update = flag.Bool("update", false, "rewrite the expected sections of testdata/scenarios/*.txtar")
 
 // TestScenarios plans each archive of testdata/scenarios: its spec files (*.fleet.hcl,
 // *.fleet.json) against its state.json (none: no state), and compares the plan with the
-// archive's plan.txt and plan.json.
+// archive's plan.txt and plan.json, and with its plan.md and plan.github when it has those
+// sections (the Markdown and GitHub renderings).
 func TestScenarios(t *testing.T) {
 	paths, err := filepath.Glob("testdata/scenarios/*.txtar")
 	if err != nil || len(paths) == 0 {
@@ -62,16 +64,29 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := map[string][]byte{"plan.txt": human.Bytes(), "plan.json": js.Bytes()}
+			names := []string{"plan.txt", "plan.json"}
+			if section(ar, "plan.md") != nil {
+				var md, gh bytes.Buffer
+				if err := planview.Markdown(&md, p); err != nil {
+					t.Fatal(err)
+				}
+				if err := planview.GitHub(&gh, p); err != nil {
+					t.Fatal(err)
+				}
+				got["plan.md"], got["plan.github"] = md.Bytes(), gh.Bytes()
+				names = append(names, "plan.md", "plan.github")
+			}
 
 			if *update {
-				setSection(ar, "plan.txt", got["plan.txt"])
-				setSection(ar, "plan.json", got["plan.json"])
+				for _, name := range names {
+					setSection(ar, name, got[name])
+				}
 				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			for _, name := range []string{"plan.txt", "plan.json"} {
+			for _, name := range names {
 				want := section(ar, name)
 				if want == nil {
 					t.Errorf("no %s section; run with -update", name)

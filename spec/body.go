@@ -177,11 +177,56 @@ func labelDiag(blk *hclsyntax.Block, hs hcl.BlockHeaderSchema) *hcl.Diagnostic {
 		fmt.Sprintf("A %s block takes exactly one label, its %s: %s \"NAME\" { ... }.", blk.Type, hs.LabelNames[0], blk.Type))
 }
 
+// attrAliases maps names users reach for, from other tools and APIs (Terraform's
+// tencentcloud provider, the newer CVM API), to the group attribute that means the same.
+// They are too far from the attribute's name for a typo suggestion.
+var attrAliases = map[string]string{
+	"memory":                     "mem",
+	"ram":                        "mem",
+	"cpus":                       "cpu",
+	"cores":                      "cpu",
+	"vcpu":                       "cpu",
+	"vcpus":                      "cpu",
+	"zone":                       "zone_id",
+	"availability_zone":          "zone_id",
+	"placement":                  "zone_id",
+	"type":                       "instance_type",
+	"family":                     "instance_type",
+	"image":                      "image_id",
+	"instances":                  "count",
+	"replicas":                   "count",
+	"instance_count":             "count",
+	"disk_size":                  "storage_size",
+	"data_disk_size":             "storage_size",
+	"disk_type":                  "storage_type",
+	"data_disk_type":             "storage_type",
+	"system_disk_size":           "root_size",
+	"system_disk_type":           "storage_type",
+	"vpc":                        "vpc_id",
+	"subnet":                     "subnet_id",
+	"key":                        "key_id",
+	"key_name":                   "key_id",
+	"key_ids":                    "key_id",
+	"ssh_key":                    "key_id",
+	"name":                       "instance_name",
+	"project":                    "project_id",
+	"months":                     "period",
+	"internet_max_bandwidth_out": "bandwidth",
+	"internet_charge_type":       "bandwidth_type",
+	"allocate_public_ip":         "wan_ip",
+	"public_ip":                  "wan_ip",
+	"private_ip":                 "private_ips",
+	"private_ip_addresses":       "private_ips",
+}
+
 // unknownItem reports an attribute or block the schema does not know. isAttr tells how the
 // item was written.
 func unknownItem(s *bodySchema, name string, r hcl.Range, isAttr bool) *hcl.Diagnostic {
 	options := append(append([]string{}, s.attrs...), s.blockTypes()...)
 	hint := didYouMean(name, options)
+	if a, ok := attrAliases[strings.ToLower(name)]; ok && isAttr && s.hasAttr(a) {
+		hint = fmt.Sprintf(" Did you mean %q?", a)
+	}
 	if isAttr {
 		if _, ok := s.block(name); ok {
 			return newDiag(codeUnknownAttr, &r, "Block written as an attribute",

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -144,6 +145,7 @@ type attrValue struct {
 	rng     hcl.Range
 	literal bool            // written without any reference
 	diags   hcl.Diagnostics // why it is not ok: its own errors and those of what it uses
+	own     int             // how many of diags, at their start, this evaluation made
 }
 
 // evalAttr evaluates a group attribute and converts it to its type.
@@ -151,7 +153,7 @@ func (l *loader) evalAttr(spec attrSpec, expr hcl.Expression, ctx *hcl.EvalConte
 	v, errs, failed, nrefs := l.evalN(expr, ctx, sc)
 	av := &attrValue{set: true, rng: expr.Range(), literal: nrefs == 0}
 	if len(errs) > 0 || len(failed) > 0 {
-		av.diags = append(errs, failed...)
+		av.diags, av.own = append(errs, failed...), len(errs)
 		return av
 	}
 	if v.IsNull() {
@@ -164,6 +166,7 @@ func (l *loader) evalAttr(spec attrSpec, expr hcl.Expression, ctx *hcl.EvalConte
 		}
 		av.diags = hcl.Diagnostics{newDiag(codeType, rangePtr(av.rng), "Value not known",
 			fmt.Sprintf("The value of %s cannot be determined from the spec. Give it a value that does not depend on anything unknown.", spec.name))}
+		av.own = 1
 		return av
 	}
 	if v.ContainsMarked() {
@@ -204,7 +207,10 @@ func (l *loader) evalAttr(spec attrSpec, expr hcl.Expression, ctx *hcl.EvalConte
 		}
 	}
 	if d != nil {
-		av.diags = hcl.Diagnostics{d}
+		if spec.name == "zone_id" {
+			d.Detail += l.zoneNameHint(v)
+		}
+		av.diags, av.own = hcl.Diagnostics{d}, 1
 		return av
 	}
 	av.ok = true
@@ -322,7 +328,14 @@ func (l *loader) groupBlockChecked(b *hcl.Block) blockResult {
 	r := l.groupBlock(b)
 	// The rules are pure functions of a group, so they run in the caller's worker too.
 	for _, g := range r.groups {
-		g.Diags = append(g.Diags, checkGroup(l.fleet.Region, g)...)
+		ds := checkGroup(l.fleet.Region, g)
+		if strings.HasSuffix(g.Name, "]") {
+			// Made for this key alone: finish names the key when not every key has it.
+			for _, d := range ds {
+				withGroup(g.Name, d)
+			}
+		}
+		g.Diags = append(g.Diags, ds...)
 	}
 	return r
 }
@@ -540,6 +553,12 @@ func (bg *blockGroups) build(name string, ctx *hcl.EvalContext, each bool) *Grou
 			av = l.evalAttr(spec, e, ctx, scope{each: each})
 			if !av.set {
 				av = nil // null: as if unset
+			}
+		}
+		if av != nil && each {
+			// Made for this key alone: finish names the key when not every key has it.
+			for _, d := range av.diags[:av.own] {
+				withGroup(name, d)
 			}
 		}
 		if av == nil {

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -442,6 +443,7 @@ func (l *loader) finish(files []File) {
 			add(d)
 		}
 	}
+	nameGroups(f.Groups, all)
 	secrets := l.secrets()
 	for _, g := range f.Groups {
 		// A password is a secret whether or not it came from a sensitive variable.
@@ -462,6 +464,90 @@ func (l *loader) finish(files []File) {
 		sort.SliceStable(g.Diags, func(i, j int) bool { return lessDiag(order, g.Diags[i], g.Diags[j]) })
 	}
 	f.Diags = all
+}
+
+// nameGroups records in each diagnostic of a group the group it is about (DiagGroup): the
+// one group that has it, or the block all of its groups come from. A diagnostic made for
+// some keys of a for_each block but not for all of them names those keys in its summary
+// ("Invalid zone in web[gz3]"): the range alone, shared by every key, does not say which.
+// Diagnostics that say the same at the same place are changed alike.
+func nameGroups(groups []*Group, all hcl.Diagnostics) {
+	type carriers struct {
+		groups []string // the groups that have the diagnostic
+		keyed  []string // those of them it was made for alone
+	}
+	by := map[diagKey]*carriers{}
+	keyOfDiag := map[*hcl.Diagnostic]diagKey{}
+	keys := map[string]int{} // block label -> how many keyed groups it made
+	for _, g := range groups {
+		label, _, keyed := strings.Cut(g.Name, "[")
+		if keyed {
+			keys[label]++
+		}
+		for _, d := range g.Diags {
+			k, ok := keyOfDiag[d]
+			if !ok {
+				k = keyOf(d)
+				keyOfDiag[d] = k
+			}
+			c := by[k]
+			if c == nil {
+				c = &carriers{}
+				by[k] = c
+			}
+			if !slices.Contains(c.groups, g.Name) {
+				c.groups = append(c.groups, g.Name)
+			}
+			if keyed && DiagGroup(d) == g.Name && !slices.Contains(c.keyed, g.Name) {
+				c.keyed = append(c.keyed, g.Name)
+			}
+		}
+	}
+	for _, d := range all {
+		if _, ok := keyOfDiag[d]; !ok {
+			keyOfDiag[d] = keyOf(d)
+		}
+	}
+	for d, k := range keyOfDiag {
+		c := by[k]
+		if c == nil {
+			continue
+		}
+		label := blockLabel(c.groups[0])
+		same := true
+		for _, name := range c.groups[1:] {
+			same = same && blockLabel(name) == label
+		}
+		group := ""
+		switch {
+		case len(c.groups) == 1:
+			group = c.groups[0]
+		case same:
+			group = label
+		}
+		withGroup(group, d)
+		if len(c.keyed) > 0 && same && (len(c.keyed) < keys[label] || keys[label] == 1) {
+			d.Summary += " in " + namesList(c.keyed)
+		}
+	}
+}
+
+// blockLabel returns the label of the block a group comes from: "web" for "web[gz3]".
+func blockLabel(name string) string {
+	label, _, _ := strings.Cut(name, "[")
+	return label
+}
+
+// namesList returns "a", "a and b", "a, b and c", or "a, b, c and 4 more".
+func namesList(names []string) string {
+	const most = 3
+	if len(names) > most+1 {
+		return strings.Join(names[:most], ", ") + fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // diagKey identifies diagnostics that say the same thing at the same place: a for_each

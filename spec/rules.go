@@ -11,6 +11,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"fleet/internal/catalog"
 )
@@ -611,4 +612,41 @@ func ruleCount(bs ...bool) int {
 		}
 	}
 	return n
+}
+
+// ruleZoneName matches a zone written by name, as the newer APIs and the console spell it:
+// the region's long code and the zone's number, "ap-guangzhou-3".
+var ruleZoneName = regexp.MustCompile(`^([a-z]+(?:-[a-z]+)+)-([0-9]+)$`)
+
+// zoneNameHint returns a sentence that gives the numeric id of the zone a zone_id string
+// names ("ap-guangzhou-3" is 100003), or "" when v names no zone of the catalog.
+func (l *loader) zoneNameHint(v cty.Value) string {
+	if v.Type() != cty.String || !v.IsKnown() || v.IsNull() {
+		return ""
+	}
+	s := strings.ToLower(strings.TrimSpace(v.AsString()))
+	m := ruleZoneName.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	cat := catalog.Default()
+	r, ok := cat.Region(m[1])
+	if !ok {
+		return ""
+	}
+	n, err := strconv.Atoi(m[2])
+	if err != nil {
+		return ""
+	}
+	for _, z := range r.Zones {
+		if !strings.HasSuffix(z.Name, " Zone "+strconv.Itoa(n)) {
+			continue
+		}
+		hint := fmt.Sprintf(" %q is %s; this API takes its numeric id: did you mean zone_id = %d?", v.AsString(), z.Name, z.ID)
+		if fr, ok := cat.Region(l.fleet.Region); ok && fr != r {
+			hint += fmt.Sprintf(" That zone is in %s, not in this fleet's region %s.", r.Code, fr.Code)
+		}
+		return hint
+	}
+	return ""
 }

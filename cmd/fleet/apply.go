@@ -35,6 +35,8 @@ type applyFlags struct {
 	wait        bool
 	waitTimeout time.Duration
 	maxCost     string
+	price       bool
+	groups      []string
 }
 
 func init() {
@@ -53,6 +55,8 @@ are adopted and nothing is bought, since the API may have forgotten the token by
 
 With --max-cost AMOUNT (yuan) apply asks InquiryInstancePrice first and buys nothing, exiting
 1, when the plan costs more.
+
+--group NAME (repeatable) plans and applies only the named groups, like Terraform's -target.
 
 With PLANFILE (saved by "fleet plan --out") it applies exactly that plan, after checking that
 neither the state, nor a spec file, nor a variable changed since; sensitive variables must be
@@ -98,6 +102,8 @@ names the calls it did not start.`,
 		fl.BoolVar(&f.wait, "wait", false, "after buying, poll until the new instances run")
 		fl.DurationVar(&f.waitTimeout, "wait-timeout", 15*time.Minute, "how long --wait polls at most")
 		fl.StringVar(&f.maxCost, "max-cost", "", "ask the price first and buy nothing when the plan costs more than AMOUNT yuan")
+		fl.BoolVar(&f.price, "price", false, "ask InquiryInstancePrice first and show the price with the plan, before asking to buy")
+		fl.StringArrayVar(&f.groups, "group", nil, "apply only group NAME (and its for_each groups NAME[...]); repeatable")
 		return cmd
 	})
 }
@@ -126,6 +132,9 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 	if err != nil {
 		return err
 	}
+	if ai.saved != nil && len(f.groups) > 0 {
+		return fmt.Errorf("--group cannot be used with a saved plan: %s applies exactly the groups it was planned with", ai.planPath)
+	}
 	fleet, diags := spec.Load(ai.files, ai.in)
 	store, err := g.openStore(ai.dir, fleet)
 	if err != nil {
@@ -149,8 +158,10 @@ func runApply(ctx context.Context, g *globals, f *applyFlags, stdin io.Reader, o
 		SavedName:   ai.planPath,
 		Parallelism: f.parallelism,
 		MaxCostFen:  maxCost,
+		Price:       f.price,
 		Wait:        f.wait,
 		WaitTimeout: f.waitTimeout,
+		Groups:      f.groups,
 	}, view)
 	return applyExit(res, err)
 }

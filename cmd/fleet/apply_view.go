@@ -146,9 +146,9 @@ func applyEventLine(e executor.Event) string {
 	}
 	switch e.Type {
 	case executor.EventCallDone:
-		return fmt.Sprintf("done     %s: %d of %d instances (%s) in %s", call, len(e.InstanceIDs), e.GoodsNum, applyShortIDs(e.InstanceIDs), countNoun(e.Attempt, "attempt"))
+		return fmt.Sprintf("done     %s: %d of %s (%s) in %s", call, len(e.InstanceIDs), countNoun(e.GoodsNum, "instance"), applyShortIDs(e.InstanceIDs), countNoun(e.Attempt, "attempt"))
 	case executor.EventCallAdopted:
-		return fmt.Sprintf("adopted  %s: %d of %d instances (%s) found by their name marker %s; nothing was bought again", call, len(e.InstanceIDs), e.GoodsNum, applyShortIDs(e.InstanceIDs), e.Marker)
+		return fmt.Sprintf("adopted  %s: %d of %s (%s) found by their name marker %s; nothing was bought again", call, len(e.InstanceIDs), countNoun(e.GoodsNum, "instance"), applyShortIDs(e.InstanceIDs), e.Marker)
 	case executor.EventCallFailed:
 		return fmt.Sprintf("failed   %s: %s", call, e.Error)
 	case executor.EventCallPending:

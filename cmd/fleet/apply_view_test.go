@@ -377,3 +377,22 @@ func TestBarApplyViewSummaryUnsaved(t *testing.T) {
 		t.Errorf("want the bar at 1/3, then the summary on a line of its own; got:\n%q", got)
 	}
 }
+
+// TestApplyEventLineSingular checks that a call of one instance says "1 instance".
+func TestApplyEventLineSingular(t *testing.T) {
+	for _, c := range []struct {
+		e    executor.Event
+		want string
+	}{
+		{executor.Event{Type: executor.EventCallDone, Group: "api", Seq: 1, GoodsNum: 1, InstanceIDs: []string{"ins-1"}, Attempt: 1},
+			"done     api #1: 1 of 1 instance (ins-1) in 1 attempt"},
+		{executor.Event{Type: executor.EventCallAdopted, Group: "api", Seq: 0, GoodsNum: 1, InstanceIDs: []string{"ins-2"}, Marker: "fl-m"},
+			"adopted  api #0: 1 of 1 instance (ins-2) found by their name marker fl-m; nothing was bought again"},
+		{executor.Event{Type: executor.EventCallDone, Group: "web", Seq: 0, GoodsNum: 2, InstanceIDs: []string{"ins-3", "ins-4"}, Attempt: 2},
+			"done     web #0: 2 of 2 instances (ins-3, ins-4) in 2 attempts"},
+	} {
+		if got := applyEventLine(c.e); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}

@@ -30,9 +30,46 @@ func TestDesignCommandLine(t *testing.T) {
 		return cmd
 	}
 
-	for _, name := range []string{"state", "var", "var-file", "no-color", "lock-timeout"} {
+	for _, name := range []string{"no-color", "chdir"} {
 		if root.PersistentFlags().Lookup(name) == nil {
-			t.Errorf("common flag --%s: not found", name)
+			t.Errorf("global flag --%s: not found", name)
+		}
+	}
+	// The common flags, on the commands that use them only.
+	for _, c := range []struct {
+		cmd       string
+		has, lack []string
+	}{
+		{"validate", []string{"var", "var-file"}, []string{"state", "lock-timeout"}},
+		{"plan", []string{"state", "var", "var-file", "lock-timeout"}, nil},
+		{"apply", []string{"state", "var", "var-file", "lock-timeout"}, nil},
+		{"import", []string{"state", "var", "var-file", "lock-timeout"}, nil},
+		{"refresh", []string{"state", "lock-timeout"}, nil},
+		{"output", []string{"state", "lock-timeout"}, nil},
+		{"state show", []string{"state", "var", "lock-timeout"}, nil},
+		{"state rm", []string{"state", "lock-timeout"}, nil},
+		{"force-unlock", []string{"state", "lock-timeout"}, nil},
+		{"fmt", nil, []string{"state", "var", "var-file", "lock-timeout"}},
+		{"show", nil, []string{"state", "var", "var-file", "lock-timeout"}},
+		{"sim", nil, []string{"state", "var", "var-file", "lock-timeout"}},
+		{"version", nil, []string{"state", "var", "var-file", "lock-timeout"}},
+	} {
+		cmd := find(c.cmd)
+		if cmd == nil {
+			continue
+		}
+		has := func(name string) bool {
+			return cmd.Flags().Lookup(name) != nil || cmd.PersistentFlags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil
+		}
+		for _, name := range c.has {
+			if !has(name) {
+				t.Errorf("%s --%s: not found", c.cmd, name)
+			}
+		}
+		for _, name := range c.lack {
+			if has(name) {
+				t.Errorf("%s --%s: the command does not use it and should not take it", c.cmd, name)
+			}
 		}
 	}
 

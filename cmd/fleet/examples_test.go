@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"fleet/internal/cvmsim"
 	"fleet/internal/diagview"
 	"fleet/internal/pgtest"
 	"fleet/internal/planview"
@@ -17,7 +19,9 @@ import (
 var exampleVars = map[string]string{"FLEET_VAR_admin_password": "Build-Passw0rd!"}
 
 // TestExamples validates every example with no errors, plans it against no state (an
-// applyable purchase, nothing written) and checks that it is formatted.
+// applyable purchase, nothing written), checks that it is formatted, and applies it as
+// shipped against a simulator that has the example's fixtures: the instances planned are
+// bought, and a second plan buys nothing.
 func TestExamples(t *testing.T) {
 	dirs, err := filepath.Glob("../../examples/*")
 	if err != nil {
@@ -72,11 +76,79 @@ func TestExamples(t *testing.T) {
 			if code := run([]string{"fmt", "--check", "--diff", dir}, nil, &stdout, &stderr); code != 0 {
 				t.Errorf("fleet fmt --check %s: exit %d\n%s%s", dir, code, stdout.String(), stderr.String())
 			}
+			applyExample(t, dir, args, plan.Summary.Purchase)
 		})
 	}
 	if n < 3 {
 		t.Errorf("found %d examples, want at least 3", n)
 	}
+}
+
+// applyExample applies the example in dir against a new simulator with the example's
+// fixtures, checks that it bought want instances, and plans again with planArgs (the plan
+// command that ran before, same state) to check that nothing is left to buy.
+func applyExample(t *testing.T, dir string, planArgs []string, want int) {
+	t.Helper()
+	cfg := cvmsim.Config{Seed: 1}
+	if path := filepath.Join(dir, exampleFixtures); fileExists(path) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx, err := cvmsim.ParseFixtures(path, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx.Apply(&cfg)
+	}
+	sim, err := cvmsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim) // listens on 127.0.0.1
+	defer func() {
+		srv.Close()
+		sim.Close()
+	}()
+	t.Setenv(envEndpoint, srv.URL+cvmsim.Path)
+	t.Setenv(envSecretID, cvmsim.DemoSecretID)
+	t.Setenv(envKey, cvmsim.DemoSecretKey)
+
+	// The plan's arguments with apply in place of plan --json: the same state, the same spec.
+	args := []string{"apply", "--auto-approve"}
+	for _, a := range planArgs[1:] {
+		if a != "--json" {
+			args = append(args, a)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(args, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("fleet %v: exit %d\n%s%s", args, code, stdout.String(), stderr.String())
+	}
+	if got := len(sim.Instances()); got != want {
+		t.Errorf("the simulator has %d instances after apply, want %d\n%s", got, want, stdout.String())
+	}
+	stdout.Reset()
+	if code := run(planArgs, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("fleet %v after apply: exit %d\n%s%s", planArgs, code, stdout.String(), stderr.String())
+	}
+	var plan planview.Document
+	if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil {
+		t.Fatalf("plan --json output: %v", err)
+	}
+	if plan.Summary.Purchase != 0 || plan.Summary.Calls != 0 {
+		t.Errorf("plan after apply: %d instances in %d calls; want nothing to buy", plan.Summary.Purchase, plan.Summary.Calls)
+	}
+}
+
+// exampleFixtures is the file in an example's directory with what the simulator needs to
+// apply it (`fleet sim --fixtures`).
+const exampleFixtures = "sim-fixtures.json"
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir()
 }
 
 // TestExampleWindowsNeedsPassword checks that the Windows example asks for its password

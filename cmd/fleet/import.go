@@ -28,7 +28,7 @@ func init() {
 			Use:   "import GROUP INSTANCE_ID...",
 			Short: "Adopt instances bought elsewhere into a group",
 			Long: `Import records instances bought outside fleet (in the console, by another tool) in a
-group of the spec of --dir (default "."), so that they count towards the group's count and
+group of the spec of the current directory, or of --chdir DIR (--dir DIR is the same), so that they count towards the group's count and
 the next plan buys only what is still missing.
 
 The group must be a group of the spec, and the spec must be free of errors: an instance
@@ -47,16 +47,20 @@ Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and optionally
 TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
 
 Exit status: 0 when every id was imported, 1 otherwise (nothing is then written).`,
-			Args: cobra.MinimumNArgs(2),
+			Args:              cobra.MinimumNArgs(2),
+			ValidArgsFunction: completeGroups(g),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if err := checkRate(f.rate); err != nil {
 					return err
+				}
+				if f.dir == "" {
+					f.dir = g.chdir()
 				}
 				return runImport(cmd.Context(), g, f, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], args[1:])
 			},
 		}
 		fl := cmd.Flags()
-		fl.StringVar(&f.dir, "dir", ".", "the spec directory")
+		fl.StringVar(&f.dir, "dir", "", "the spec directory, as the global --chdir (default \".\")")
 		rateFlag(fl, &f.rate)
 		return cmd
 	})
@@ -101,7 +105,7 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 		for _, p := range res.Problems {
 			fmt.Fprintf(errOut, "  %s: %s\n", p.ID, p.Why)
 		}
-		return fmt.Errorf("import refused: %d of %d instance ids cannot be imported into group %s; nothing was imported", len(res.Problems), len(ids), group)
+		return fmt.Errorf("import refused: %d of %s cannot be imported into group %s; nothing was imported", len(res.Problems), countNoun(len(ids), "instance id"), group)
 	}
 	var names []string
 	for _, id := range ids {
@@ -113,7 +117,7 @@ func runImport(ctx context.Context, g *globals, f *importFlags, out, errOut io.W
 	}
 	fmt.Fprintf(out, "Imported %s into group %s as batch #%d: %s.\n", countNoun(len(ids), "instance"), group, res.Seq, strings.Join(names, ", "))
 	if res.Current > sg.Count {
-		fmt.Fprintf(out, "Group %s now has %d current instances and its spec asks for %d: the plan will show a surplus.\n", group, res.Current, sg.Count)
+		fmt.Fprintf(out, "Group %s now has %s and its spec asks for %d: the plan will show a surplus.\n", group, countNoun(res.Current, "current instance"), sg.Count)
 	}
 	fmt.Fprintf(out, "State saved to %s (serial %d).\n", store.Where(), res.Serial)
 	return nil

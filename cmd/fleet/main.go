@@ -134,17 +134,66 @@ twice.`,
 		return &exitCode{code: exitError, err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.statePath, "state", "", "state file (default DIR/"+stateFileName+")")
-	pf.StringArrayVar(&g.vars, "var", nil, "set a variable: NAME=VALUE (repeatable)")
-	pf.StringArrayVar(&g.varFiles, "var-file", nil, "read variable values from an HCL file (repeatable)")
 	pf.BoolVar(&g.noColor, "no-color", false, "no colour in output (also NO_COLOR)")
-	pf.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
 	pf.StringVar(&g.dir, "chdir", "", "the spec directory of commands that take no DIR argument (import, state show|rm|mv)")
 
 	for _, add := range commands {
-		root.AddCommand(add(g))
+		cmd := add(g)
+		g.addCommonFlags(cmd)
+		completeFormat(cmd)
+		root.AddCommand(cmd)
 	}
 	return root
+}
+
+// The common flags a command may use: the spec's variables, and the state with its lock.
+const (
+	flagsVars  = 1 << iota // --var, --var-file
+	flagsState             // --state, --lock-timeout
+)
+
+// commonFlags says which common flags each command uses: those that read the spec take its
+// variables, those that read or write the state take --state and --lock-timeout. A command
+// not listed (fmt, show, sim, version) takes none, so that its help shows only what it uses.
+var commonFlags = map[string]int{
+	"validate":     flagsVars,
+	"plan":         flagsVars | flagsState,
+	"apply":        flagsVars | flagsState,
+	"import":       flagsVars | flagsState,
+	"refresh":      flagsVars | flagsState,
+	"output":       flagsVars | flagsState,
+	"state":        flagsVars | flagsState,
+	"force-unlock": flagsVars | flagsState,
+}
+
+// formats are the values of --format, per command, for shell completion.
+var formats = map[string][]string{
+	"plan":     {"human", "json", "markdown", "github"},
+	"validate": {"human", "json", "github"},
+}
+
+// completeFormat completes the values of cmd's --format flag, when it has one.
+func completeFormat(cmd *cobra.Command) {
+	values, ok := formats[cmd.Name()]
+	if !ok || cmd.Flags().Lookup("format") == nil {
+		return
+	}
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// addCommonFlags binds to cmd the common flags it uses (commonFlags), for its subcommands
+// too.
+func (g *globals) addCommonFlags(cmd *cobra.Command) {
+	which := commonFlags[cmd.Name()]
+	f := cmd.PersistentFlags()
+	if which&flagsState != 0 {
+		f.StringVar(&g.statePath, "state", "", "state file (default DIR/"+stateFileName+")")
+		f.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock")
+	}
+	if which&flagsVars != 0 {
+		f.StringArrayVar(&g.vars, "var", nil, "set a variable: NAME=VALUE (repeatable)")
+		f.StringArrayVar(&g.varFiles, "var-file", nil, "read variable values from an HCL file (repeatable)")
+	}
 }
 
 // commands are the constructors of the subcommands; each command's file registers its own

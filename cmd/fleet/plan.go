@@ -42,9 +42,13 @@ A pending call whose instance name carries a marker shows as "adopt or resume": 
 its instances up by the marker first and adopts them, or sends the call again when it finds
 none.
 
+--group NAME (repeatable) plans only the named groups, like Terraform's -target: the others
+are neither bought nor shown, and a warning says so. A plan saved with it (--out) applies
+exactly that plan.
+
 Exit status: 1 when the plan cannot be applied (the spec has errors) or costs more than
---max-cost; otherwise 0, or with --detailed-exitcode 0 when there is nothing to buy and 2
-when there is.`,
+--max-cost; otherwise 0, or with --detailed-exitcode 0 when there is nothing to apply
+(warnings alone) and 2 when there is (a purchase, a resumed call, a move or a removal).`,
 			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if o.json {
@@ -65,9 +69,10 @@ when there is.`,
 		fl.StringVar(&o.out, "out", "", "save the plan to FILE for \"fleet apply FILE\"")
 		fl.BoolVar(&o.json, "json", false, "print the plan as a JSON document (same as --format json)")
 		fl.StringVar(&o.format, "format", "human", "output format: human, json, markdown or github")
-		fl.BoolVar(&o.detailedExit, "detailed-exitcode", false, "exit 0 when there is nothing to buy, 2 when there is")
+		fl.BoolVar(&o.detailedExit, "detailed-exitcode", false, "exit 0 when there is nothing to apply (warnings alone), 2 when there is")
 		fl.BoolVar(&o.price, "price", false, "ask InquiryInstancePrice the price of every call (needs credentials)")
 		fl.StringVar(&o.maxCost, "max-cost", "", "fail when the plan costs more than AMOUNT yuan (implies --price)")
+		fl.StringArrayVar(&o.groups, "group", nil, "plan only group NAME (and its for_each groups NAME[...]); repeatable")
 		fl.BoolVar(&o.refresh, "refresh", false, "read the instance statuses from DescribeInstances first, without writing the state (needs credentials)")
 		return cmd
 	})
@@ -82,6 +87,7 @@ type planOptions struct {
 	price        bool
 	maxCost      string
 	refresh      bool
+	groups       []string
 }
 
 func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string, o planOptions) error {
@@ -126,7 +132,7 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 			return err
 		}
 	}
-	p := planner.Compute(f, st)
+	p := planner.ComputeWith(f, st, planner.Options{Groups: o.groups})
 	// With credentials the plan makes apply's check for a lost state; without, it says so.
 	var client executor.Client
 	if cloud == nil {
@@ -140,8 +146,10 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 		}
 	}
 	p.Diagnostics = append(p.Diagnostics, workflow.CheckState(ctx, client, p, st)...)
-	if (o.price || maxCost != nil) && p.Applyable() {
-		if err := workflow.PricePlan(ctx, client, p); err != nil {
+	if o.price || maxCost != nil {
+		if !p.Applyable() {
+			p.PriceNote = "the plan has errors, and prices are asked only for a plan that can be applied"
+		} else if err := workflow.PricePlan(ctx, client, p); err != nil {
 			return err
 		}
 	}
@@ -202,7 +210,7 @@ func renderPlan(w io.Writer, p *planner.Plan, format string, sources map[string]
 	case "markdown":
 		return planview.Markdown(w, p)
 	case "github":
-		return planview.GitHub(w, p)
+		return githubAnnotate(w, p.Diagnostics, "fleet plan")
 	}
 	return planview.Human(w, p, sources, color)
 }

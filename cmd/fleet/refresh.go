@@ -81,7 +81,7 @@ func runRefresh(ctx context.Context, g *globals, f *refreshFlags, out io.Writer,
 // refreshHuman prints the result of a refresh for a person.
 func refreshHuman(out io.Writer, res *executor.RefreshResult, st *state.State, statePath string, written bool) {
 	fmt.Fprintf(out, "Refreshed %s in %s.\n", countNoun(res.Checked, "instance"), countNoun(res.Requests, "DescribeInstances request"))
-	printRefreshChanges(out, res, "the next plan buys a replacement", "kept as it was")
+	printRefreshChanges(out, res, "the next plan replaces it if its group still asks for it", "kept as it was")
 	if len(res.Missing) > 0 {
 		fmt.Fprintf(out, "Warning: %d recorded %s not found in %s. Check that the credentials are those of the account that bought %s.\n",
 			len(res.Missing), refreshPlural(len(res.Missing), "instance was", "instances were"), st.Region, refreshPlural(len(res.Missing), "it", "them"))

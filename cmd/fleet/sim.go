@@ -37,6 +37,7 @@ type simOptions struct {
 	tokenTTL      time.Duration
 	vpcs          []string
 	windowsImages []string
+	fixtures      string
 	verbose       bool
 }
 
@@ -62,7 +63,8 @@ It checks signatures, the 5-minute timestamp window and nonce reuse, applies eve
 RunInstances parameter rule, honours clientToken, charges a balance from its price table
 (in fen) and injects faults on demand. Random choices follow --seed.`,
 		Example: `  fleet sim --listen 127.0.0.1:8930 --data sim.json \
-    --vpc vpc-aaaa1111:subnet-bbbb2222@100003=10.0.1.0/24 --create-delay 10s`,
+    --vpc vpc-aaaa1111:subnet-bbbb2222@100003=10.0.1.0/24 --create-delay 10s
+  fleet sim --fixtures examples/web-tier/sim-fixtures.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := o.config()
@@ -95,6 +97,7 @@ RunInstances parameter rule, honours clientToken, charges a balance from its pri
 	f.DurationVar(&o.tokenTTL, "token-ttl", 0, "how long a clientToken is remembered (0: forever)")
 	f.StringArrayVar(&o.vpcs, "vpc", nil, "a VPC: VPC_ID:SUBNET_ID@ZONE=CIDR[,SUBNET_ID@ZONE=CIDR...] (repeatable)")
 	f.StringArrayVar(&o.windowsImages, "windows-image", nil, "an image id to treat as Windows (repeatable)")
+	f.StringVar(&o.fixtures, "fixtures", "", "a JSON or HCL file of VPCs, subnets, images and an initial balance (balance_fen) that a spec needs")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log one line per request on standard error")
 	return cmd
 }
@@ -116,6 +119,17 @@ func (o *simOptions) config() (cvmsim.Config, error) {
 			return cfg, fmt.Errorf("--vpc: %w", err)
 		}
 		cfg.VPCs = append(cfg.VPCs, v)
+	}
+	if o.fixtures != "" {
+		src, err := os.ReadFile(o.fixtures)
+		if err != nil {
+			return cfg, fmt.Errorf("--fixtures: %w", err)
+		}
+		fx, err := cvmsim.ParseFixtures(o.fixtures, src)
+		if err != nil {
+			return cfg, err
+		}
+		fx.Apply(&cfg)
 	}
 	if err := checkLoopback(o.listen); err != nil {
 		return cfg, err

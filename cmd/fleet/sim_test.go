@@ -62,10 +62,24 @@ func TestSimFlags(t *testing.T) {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
 
+	// --fixtures adds its networks to those of --vpc, its balance when --balance gives none.
+	cfg, err = simConfigOf("--fixtures", "../../examples/web-tier/sim-fixtures.json",
+		"--vpc", "vpc-aaaa1111:subnet-bbbb2222@100003=10.0.1.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.VPCs) != 2 || cfg.VPCs[1].ID != "vpc-2ari9m7h" || len(cfg.VPCs[1].Subnets) != 2 || cfg.BalanceFen == 0 {
+		t.Errorf("--fixtures: vpcs %+v, balance %d", cfg.VPCs, cfg.BalanceFen)
+	}
+	if cfg, err = simConfigOf("--fixtures", "../../examples/web-tier/sim-fixtures.json", "--balance", "7"); err != nil || cfg.BalanceFen != 7 {
+		t.Errorf("--fixtures with --balance 7: balance %d, error %v", cfg.BalanceFen, err)
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"--fixtures", "missing.json"}, "--fixtures: open missing.json"},
 		{[]string{"--listen", "0.0.0.0:0"}, "loopback addresses only"},
 		{[]string{"--listen", "192.168.1.5:8080"}, "loopback addresses only"},
 		{[]string{"--listen", "example.com:80"}, "loopback addresses only"},

@@ -155,7 +155,8 @@ func stateShowCmd(g *globals) *cobra.Command {
 		Long: `Show prints every call (batch) recorded for the group, with its client token, status,
 deals, instances, error and the exact parameters sent (secrets only as hashes), then the
 group's instances with their last known status.`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeGroups(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := g.storeOf(g.chdir())
 			if err != nil {
@@ -169,7 +170,14 @@ group's instances with their last known status.`,
 			name := args[0]
 			grp, err := workflow.FindGroup(st, store.Where(), name)
 			if err != nil {
-				return err
+				keys := forEachGroups(st, name)
+				if len(keys) == 0 {
+					return err
+				}
+				if asJSON {
+					return fmt.Errorf("no group %q in %s: it is a for_each block; show one of its groups: %s", name, store.Where(), strings.Join(keys, ", "))
+				}
+				return statePrintForEach(cmd.OutOrStdout(), st, name, keys)
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), "group "+name, stateShowJSON{FormatVersion: "1.0", Name: name, Group: grp})
@@ -179,6 +187,29 @@ group's instances with their last known status.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the group's record as JSON")
 	return cmd
+}
+
+// forEachGroups returns the groups name[KEY] of a for_each block called name, sorted.
+func forEachGroups(st *state.State, name string) []string {
+	var keys []string
+	for _, n := range st.GroupNames() {
+		if strings.HasPrefix(n, name+"[") && strings.HasSuffix(n, "]") {
+			keys = append(keys, n)
+		}
+	}
+	return keys
+}
+
+// statePrintForEach shows every group of the for_each block name, one after the other.
+func statePrintForEach(w io.Writer, st *state.State, name string, groups []string) error {
+	fmt.Fprintf(w, "%s is a for_each block with %s: %s.\n", name, countNoun(len(groups), "group"), strings.Join(groups, ", "))
+	for _, n := range groups {
+		fmt.Fprintln(w)
+		if err := statePrintGroup(w, st, n, st.Groups[n]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stateShowJSON is the JSON form of `fleet state show --json`: the group's record as it is
@@ -301,7 +332,8 @@ A group still in the spec is then bought again by the next apply.
 
 A group with a call whose outcome is unknown (pending) is refused unless --force is given:
 run "fleet apply" first so that the call is resolved and its instances recorded.`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeGroups(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStateRm(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], force)
 		},

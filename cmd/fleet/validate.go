@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"fleet/internal/diagview"
 	"fleet/spec"
@@ -51,6 +53,64 @@ Exit status: 0 when the spec has no errors (warnings alone are fine), 1 otherwis
 // githubAnnotationLimit is the most annotations of one severity that --format github prints.
 const githubAnnotationLimit = 10
 
+// githubOptions returns how --format github annotates: at most githubAnnotationLimit of
+// each severity, file names relative to the repository root ($GITHUB_WORKSPACE) when the
+// job runs in a directory below it, and the step summary ($GITHUB_STEP_SUMMARY) named as
+// the place that lists the annotations left out.
+func githubOptions() diagview.GitHubOptions {
+	o := diagview.GitHubOptions{Limit: githubAnnotationLimit}
+	if ws := os.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		if wd, err := os.Getwd(); err == nil {
+			o.Workspace, o.Workdir = realPath(ws), realPath(wd)
+		}
+	}
+	if os.Getenv("GITHUB_STEP_SUMMARY") != "" {
+		o.Summary = "the step summary"
+	}
+	return o
+}
+
+// realPath returns p absolute with its symbolic links resolved, or as absolute as it gets.
+func realPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
+}
+
+// githubAnnotate writes diags as GitHub annotations (githubOptions) and appends the ones
+// left out by the limit to the step summary, under title, when $GITHUB_STEP_SUMMARY names one.
+func githubAnnotate(out io.Writer, diags hcl.Diagnostics, title string) error {
+	o := githubOptions()
+	left, err := diagview.GitHubWith(out, diags, o)
+	if err != nil {
+		return err
+	}
+	path := os.Getenv("GITHUB_STEP_SUMMARY")
+	if path == "" || len(left) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	if err := diagview.GitHubSummary(&b, title, left, o); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("append step summary %s: %w", path, err)
+	}
+	_, err = f.Write(b.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("append step summary %s: %w", path, err)
+	}
+	return nil
+}
+
 // runValidate loads the spec of dir and prints its diagnostics in format.
 func runValidate(g *globals, out io.Writer, dir, format string) error {
 	files, in, err := g.readSpec(dir)
@@ -65,7 +125,7 @@ func runValidate(g *globals, out io.Writer, dir, format string) error {
 		if format == "json" {
 			err = diagview.JSON(out, diags)
 		} else {
-			err = diagview.GitHub(out, diags, githubAnnotationLimit)
+			err = githubAnnotate(out, diags, "fleet validate")
 		}
 		if err != nil {
 			return fmt.Errorf("write diagnostics: %w", err)
@@ -80,7 +140,7 @@ func runValidate(g *globals, out io.Writer, dir, format string) error {
 	case "json":
 		err = diagview.JSON(out, diags)
 	case "github":
-		err = diagview.GitHub(out, diags, githubAnnotationLimit)
+		err = githubAnnotate(out, diags, "fleet validate")
 	default:
 		sources := specSources(files)
 		err = diagview.Human(out, diags, sources, wantColor(out))

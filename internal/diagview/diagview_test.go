@@ -3,6 +3,7 @@ package diagview
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -372,5 +373,85 @@ func TestHumanLongLine(t *testing.T) {
 	col := strings.Index(mark, "^") // in runes too: the marker line is ASCII
 	if got := string([]rune(src)[col : col+3]); mark[col:] != "^^^" || got != "BAD" {
 		t.Errorf("marker under %q, want under BAD:\n%s\n%s", got, src, mark)
+	}
+}
+
+func TestGitHubWorkspacePaths(t *testing.T) {
+	o := GitHubOptions{Workspace: "/repo", Workdir: "/repo/fleet"}
+	for _, tc := range []struct{ name, want string }{
+		{"main.fleet.hcl", "fleet/main.fleet.hcl"},
+		{"sub/a.fleet.hcl", "fleet/sub/a.fleet.hcl"},
+		{"../other/b.fleet.hcl", "other/b.fleet.hcl"},
+		{"/repo/c.fleet.hcl", "c.fleet.hcl"},
+		{"/elsewhere/d.fleet.hcl", "/elsewhere/d.fleet.hcl"},
+		{"../../up.fleet.hcl", "../../up.fleet.hcl"},
+	} {
+		if got := o.path(tc.name); got != tc.want {
+			t.Errorf("path(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := (GitHubOptions{Workdir: "/repo/fleet"}).path("a.fleet.hcl"); got != "a.fleet.hcl" {
+		t.Errorf("without a workspace: path = %q, want the name as given", got)
+	}
+}
+
+func TestGitHubGroupAndDetail(t *testing.T) {
+	_, diags := spec.Load([]spec.File{{Name: "main.fleet.hcl", Src: []byte(`fleet "prod" {
+  region = "gz"
+}
+group "web" {
+  count         = 1
+  cpu           = 2
+  mem           = 4
+  image_id      = "img-lkxqa4kj"
+  instance_type = "CVM.S2"
+  period        = 40
+}
+`)}}, spec.Inputs{})
+	var b bytes.Buffer
+	left, err := GitHubWith(&b, diags, GitHubOptions{Limit: 10, Workspace: "/w", Workdir: "/w/infra"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "::error file=infra/main.fleet.hcl,line=10,col=19,title=period-range::Invalid purchase period (group web)%0A%0A" +
+		"The period is 40 months. Prepaid instances are bought for 1 to 36 months; set period within that range.\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("annotations (-want +got):\n%s", diff)
+	}
+	if len(left) != 0 {
+		t.Errorf("%d left out, want none", len(left))
+	}
+}
+
+func TestGitHubSummaryOfLeftOut(t *testing.T) {
+	var diags hcl.Diagnostics
+	for i := range 12 {
+		diags = append(diags, spec.WithCode("e", &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("err %d", i),
+			Subject: rng("/w/x/a.fleet.hcl", i+1, 3, 0, i+1, 4, 1)}))
+	}
+	diags = append(diags, spec.WithCode("w", &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "warn *1*", Detail: "Do\nthis."}))
+	o := GitHubOptions{Limit: 10, Workspace: "/w", Workdir: "/w/x", Summary: "the step summary"}
+	var b bytes.Buffer
+	left, err := GitHubWith(&b, diags, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(b.String(), "::notice title=fleet::2 more errors not annotated; the step summary lists them\n") {
+		t.Errorf("no notice at the end:\n%s", b.String())
+	}
+	var s bytes.Buffer
+	if err := GitHubSummary(&s, "fleet validate", left, o); err != nil {
+		t.Fatal(err)
+	}
+	want := "### fleet validate\n\n" +
+		"GitHub shows 10 annotations of each severity; 2 more errors are not annotated:\n\n" +
+		"- :x: **Error** `e`: err 10 at `x/a.fleet.hcl:11:3`\n" +
+		"- :x: **Error** `e`: err 11 at `x/a.fleet.hcl:12:3`\n\n"
+	if diff := cmp.Diff(want, s.String()); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	s.Reset()
+	if err := GitHubSummary(&s, "x", nil, o); err != nil || s.Len() != 0 {
+		t.Errorf("nothing left out: wrote %q, %v; want nothing", s.String(), err)
 	}
 }

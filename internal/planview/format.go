@@ -2,8 +2,12 @@ package planview
 
 import (
 	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"fleet/planner"
+	"fleet/spec"
 )
 
 // thousands formats n with a comma between groups of three digits: 3108 -> "3,108".
@@ -60,8 +64,70 @@ func summaryLine(s planner.Summary) string {
 	return line
 }
 
-// noChangesLine is the closing line of an applyable plan without calls.
+// noChangesLine is the closing line of an applyable plan without changes or warnings.
 const noChangesLine = "No changes. Every group has the instances its spec asks for."
+
+// planLine is the closing line of a plan with changes or errors: summaryLine, and why there
+// is no price when one was asked for.
+func planLine(p *planner.Plan) string {
+	line := summaryLine(p.Summary)
+	if p.PriceNote != "" && p.Summary.PriceFen == nil {
+		line += " No price: " + p.PriceNote + "."
+	}
+	return line
+}
+
+// quietLine is the closing line of an applyable plan without changes: noChangesLine, or,
+// when the plan warns, what it warns about: "No purchases; 8 surplus instances in 2 groups,
+// 1 orphan group."
+func quietLine(p *planner.Plan) string {
+	var surplus, surplusGroups, orphans, drifted, others int
+	for _, g := range p.Groups {
+		switch g.Action {
+		case planner.ActionSurplus:
+			surplus += g.Current - g.Desired
+			surplusGroups++
+		case planner.ActionOrphan:
+			orphans++
+		}
+		if g.ConfigDiff != "" {
+			drifted++
+		}
+	}
+	for _, d := range p.Diagnostics {
+		if d.Severity != hcl.DiagWarning {
+			continue
+		}
+		switch spec.Code(d) {
+		case planner.CodeSurplus, planner.CodeOrphan, planner.CodeConfigDrift:
+		default:
+			others++
+		}
+	}
+	var parts []string
+	if surplusGroups > 0 {
+		parts = append(parts, count(surplus, "surplus instance")+" in "+count(surplusGroups, "group"))
+	}
+	if orphans > 0 {
+		parts = append(parts, count(orphans, "orphan group"))
+	}
+	if drifted == 1 {
+		parts = append(parts, "1 group with a changed configuration")
+	} else if drifted > 1 {
+		parts = append(parts, thousands(int64(drifted))+" groups with a changed configuration")
+	}
+	if others > 0 {
+		w := count(others, "warning")
+		if len(parts) > 0 {
+			w = count(others, "other warning")
+		}
+		parts = append(parts, w)
+	}
+	if len(parts) == 0 {
+		return noChangesLine
+	}
+	return "No purchases; " + strings.Join(parts, ", ") + "."
+}
 
 // notApplyableLine follows the summary line of a plan that cannot be applied.
 const notApplyableLine = "The plan cannot be applied until the errors are fixed."

@@ -53,13 +53,13 @@ func Human(w io.Writer, p *planner.Plan, sources map[string][]byte, color bool) 
 	b.Reset()
 	switch {
 	case !p.Applyable():
-		b.WriteString(h.paint(summaryLine(p.Summary), colorBold))
+		b.WriteString(h.paint(planLine(p), colorBold))
 		b.WriteString("\n")
 		b.WriteString(h.paint(notApplyableLine, colorRed))
 	case !p.HasChanges():
-		b.WriteString(h.paint(noChangesLine, colorBold))
+		b.WriteString(h.paint(quietLine(p), colorBold))
 	default:
-		b.WriteString(h.paint(summaryLine(p.Summary), colorBold))
+		b.WriteString(h.paint(planLine(p), colorBold))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
@@ -137,7 +137,19 @@ func (h *human) group(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan)
 		b.WriteString(", " + yuan(*g.PriceFen) + " CNY")
 	}
 	b.WriteString("\n")
-	for _, c := range g.Calls {
+	if c, ok := shownConfig(g); ok {
+		label := "buys "
+		if len(g.Calls) == 0 {
+			label = "desired "
+		}
+		b.WriteString("    " + label + c.line() + "\n")
+	}
+	for _, cs := range compactCalls(g.Calls) {
+		if cs.run != nil {
+			b.WriteString("    " + cs.run.text() + "\n")
+			continue
+		}
+		c := cs.call
 		fmt.Fprintf(b, "    call %d: %s, token %s", c.Seq, count(c.GoodsNum, "instance"), c.ClientToken)
 		if ip := c.Params["privateIpAddresses.0"]; ip != "" {
 			fmt.Fprintf(b, ", private IP %s", ip)

@@ -44,7 +44,14 @@ type Group struct {
 	Current    int    `json:"current"`
 	Purchase   int    `json:"purchase"`
 	ConfigDiff string `json:"config_diff"`
-	Calls      []Call `json:"calls"`
+	// Config is what the group buys: its desired configuration, or for a group the spec does
+	// not declare the one of its calls; absent when the plan does not say (an invalid group,
+	// an orphan without calls).
+	Config *Config `json:"config,omitempty"`
+	// InstanceIDs are the live instances of a surplus or orphan group, which the plan warns
+	// about.
+	InstanceIDs []string `json:"instance_ids"`
+	Calls       []Call   `json:"calls"`
 	// AdoptOrResume is set for a resumed group whose pending calls carry an instance-name
 	// marker: apply adopts the instances the marker finds, or resumes the calls.
 	AdoptOrResume bool `json:"adopt_or_resume"`
@@ -71,6 +78,8 @@ type Summary struct {
 	Moved          int    `json:"moved"`
 	Removed        int    `json:"removed"`
 	PriceFen       *int64 `json:"price_fen"`
+	// PriceNote says why price_fen is null although a price was asked for.
+	PriceNote string `json:"price_note,omitempty"`
 }
 
 // NewDocument returns the JSON document of p.
@@ -91,6 +100,7 @@ func NewDocument(p *planner.Plan) Document {
 			Moved:          p.Summary.Moved,
 			Removed:        p.Summary.Removed,
 			PriceFen:       p.Summary.PriceFen,
+			PriceNote:      p.PriceNote,
 		},
 	}
 	for _, g := range p.Groups {
@@ -105,6 +115,10 @@ func NewDocument(p *planner.Plan) Document {
 			Calls:      make([]Call, 0, len(g.Calls)),
 			PriceFen:   g.PriceFen,
 		}
+		if c, ok := groupConfig(g); ok {
+			jg.Config = &c
+		}
+		jg.InstanceIDs = append([]string{}, g.InstanceIDs...)
 		for _, a := range g.Actions() {
 			jg.Actions = append(jg.Actions, string(a))
 		}

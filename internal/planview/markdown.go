@@ -26,10 +26,10 @@ const (
 )
 
 // Markdown writes the plan for a pull-request comment: the summary line, a table of the
-// groups, the diagnostics, then each group's calls and configuration diff folded in
-// <details>. When that is longer than MarkdownLimit it drops the details, then collapses the
-// rows of unchanged groups into one, then keeps only as many rows and diagnostics as fit,
-// and says what it left out.
+// groups with changes or warnings (what they buy in columns) and the count of the others,
+// the diagnostics, then each group's calls and configuration diff folded in <details>. When
+// that is longer than MarkdownLimit it drops the details, then keeps only as many rows and
+// diagnostics as fit, and says what it left out.
 func Markdown(w io.Writer, p *planner.Plan) error {
 	if p == nil {
 		return errNoPlan
@@ -40,19 +40,18 @@ func Markdown(w io.Writer, p *planner.Plan) error {
 
 // mdStage is how much of the plan a Markdown rendering shows.
 type mdStage struct {
-	details  bool // the per-group <details> sections
-	collapse bool // one row for all unchanged groups
-	budget   int  // > 0: keep rows and diagnostics within this many bytes in all
+	details bool // the per-group <details> sections
+	budget  int  // > 0: keep rows and diagnostics within this many bytes in all
 }
 
 // markdown renders p within limit bytes, trying the fullest stage first.
 func markdown(p *planner.Plan, limit int) string {
-	for _, st := range []mdStage{{details: true}, {}, {collapse: true}} {
+	for _, st := range []mdStage{{details: true}, {}} {
 		if s, ok := renderMarkdown(p, st, limit); ok {
 			return s
 		}
 	}
-	s, _ := renderMarkdown(p, mdStage{collapse: true, budget: limit}, limit)
+	s, _ := renderMarkdown(p, mdStage{budget: limit}, limit)
 	return s
 }
 
@@ -64,11 +63,11 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 	fmt.Fprintf(&b, "### fleet plan: %s in %s\n\n", mdCode(clip(p.Fleet, maxNameBytes)), mdCode(clip(p.Region, maxNameBytes)))
 	switch {
 	case !p.Applyable():
-		fmt.Fprintf(&b, "**%s**\n\n:x: %s\n\n", summaryLine(p.Summary), notApplyableLine)
+		fmt.Fprintf(&b, "**%s**\n\n:x: %s\n\n", mdText(planLine(p)), notApplyableLine)
 	case !p.HasChanges():
-		fmt.Fprintf(&b, "**%s**\n\n", noChangesLine)
+		fmt.Fprintf(&b, "**%s**\n\n", mdText(quietLine(p)))
 	default:
-		fmt.Fprintf(&b, "**%s**\n\n", summaryLine(p.Summary))
+		fmt.Fprintf(&b, "**%s**\n\n", mdText(planLine(p)))
 	}
 	var notes []string
 	if !st.details && hasDetails(p) {
@@ -94,19 +93,27 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 	}
 
 	priced := p.Summary.PriceFen != nil
-	if priced {
-		b.WriteString("| | group | action | desired | current | purchase | calls | price (CNY) |\n")
-		b.WriteString("| :-: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
-	} else {
-		b.WriteString("| | group | action | desired | current | purchase | calls |\n")
-		b.WriteString("| :-: | --- | --- | ---: | ---: | ---: | ---: |\n")
+	var unchanged, cut int // groups without changes, rows cut for the budget
+	for _, g := range p.Groups {
+		if unchangedGroup(g) {
+			unchanged++
+		}
 	}
 	tableStart := b.Len()
-	var unchanged, cut int // rows collapsed, rows cut for the budget
+	if unchanged < len(p.Groups) {
+		b.WriteString("| | group | action | type | cpu | mem | zone | image | period | disks | network | desired | current | purchase | calls |")
+		if priced {
+			b.WriteString(" price (CNY) |")
+		}
+		b.WriteString("\n| :-: | --- | --- | --- | ---: | ---: | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |")
+		if priced {
+			b.WriteString(" ---: |")
+		}
+		b.WriteString("\n")
+	}
 	cutBy := map[planner.Action]int{}
 	for _, g := range tableOrder(p, st) {
-		if st.collapse && g.Action == planner.ActionNone && g.ConfigDiff == "" {
-			unchanged++
+		if unchangedGroup(g) {
 			continue
 		}
 		row := tableRow(p, g)
@@ -120,10 +127,6 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 			return "", false
 		}
 	}
-	if unchanged > 0 {
-		fmt.Fprintf(&b, "| | *%s without changes* | none | | | | |%s\n", count(unchanged, "group"), extraCell(priced))
-		notes = append(notes, "the rows of unchanged groups")
-	}
 	if cut > 0 {
 		var parts []string
 		for _, a := range actionOrder {
@@ -131,8 +134,14 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 				parts = append(parts, fmt.Sprintf("%s %s", thousands(int64(n)), a))
 			}
 		}
-		fmt.Fprintf(&b, "| | *%s: %s* | | | | | |%s\n", more(cut, "group"), strings.Join(parts, ", "), extraCell(priced))
+		fmt.Fprintf(&b, "| | *%s: %s* |%s\n", more(cut, "group"), strings.Join(parts, ", "), strings.Repeat(" |", mdColumns(priced)-2))
 		notes = append(notes, "the rows of "+count(cut, "group"))
+	}
+	if unchanged > 0 {
+		if unchanged < len(p.Groups) {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%s without changes.\n", count(unchanged, "group"))
 	}
 	if diagBudget >= 0 {
 		diagBudget -= b.Len() - tableStart
@@ -251,16 +260,27 @@ func tableRow(p *planner.Plan, g *planner.GroupPlan) string {
 			label = string(planner.ActionMove) + ", " + label
 		}
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |%s\n", sym, name, label,
+	cfg := strings.Repeat(" |", 8)
+	if c, ok := shownConfig(g); ok {
+		cfg = fmt.Sprintf(" %s | %d | %d | %s | %s | %d | %s | %s |", mdCode(clip(c.InstanceType, maxNameBytes)), c.CPU, c.Mem,
+			mdText(c.zone()), mdCode(clip(c.ImageID, maxNameBytes)), c.Period, mdText(c.disks()), mdText(clip(c.network(), maxNameBytes)))
+	}
+	return fmt.Sprintf("| %s | %s | %s |%s %s | %s | %s | %s |%s\n", sym, name, label, cfg,
 		thousands(int64(g.Desired)), thousands(int64(g.Current)), thousands(int64(g.Purchase)), thousands(int64(len(g.Calls))), price)
 }
 
-// extraCell is the empty price cell of a table row when the table has a price column.
-func extraCell(priced bool) string {
+// mdColumns is the number of columns of the table, the symbol's included.
+func mdColumns(priced bool) int {
 	if priced {
-		return " |"
+		return 16
 	}
-	return ""
+	return 15
+}
+
+// unchangedGroup reports whether group g is only counted below the table: nothing to do and
+// nothing to warn about.
+func unchangedGroup(g *planner.GroupPlan) bool {
+	return g.Action == planner.ActionNone && g.ConfigDiff == "" && g.MovedFrom == ""
 }
 
 // diagItem returns one diagnostic as a Markdown list item, its parts escaped and clipped.
@@ -281,7 +301,8 @@ func diagItem(d *hcl.Diagnostic) string {
 	}
 	b.WriteString("\n")
 	if j.Detail != "" {
-		b.WriteString("  " + mdText(clip(j.Detail, maxDetailBytes)) + "\n")
+		// A blank line and the list item's indent make the detail a paragraph of its own.
+		b.WriteString("\n  " + mdText(clip(j.Detail, maxDetailBytes)) + "\n\n")
 	}
 	return b.String()
 }
@@ -291,7 +312,17 @@ func writeDetails(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
 	fmt.Fprintf(b, "\n<details><summary><code>%s</code>: %s</summary>\n\n", html.EscapeString(clip(g.Name, maxNameBytes)), html.EscapeString(what(p, g)))
 	if len(g.Calls) > 0 {
 		b.WriteString("| call | instances | client token | private IP |\n| ---: | ---: | --- | --- |\n")
-		for _, c := range g.Calls {
+		for _, cs := range compactCalls(g.Calls) {
+			if r := cs.run; r != nil {
+				ip := ""
+				if r.perIP {
+					ip = mdCode(r.first.Params["privateIpAddresses.0"]) + " … " + mdCode(r.last.Params["privateIpAddresses.0"])
+				}
+				fmt.Fprintf(b, "| %d … %d | %s in %s | %s … %s | %s |\n", r.first.Seq, r.last.Seq, thousands(int64(r.instances)),
+					count(r.calls, "call"), mdCode(r.first.ClientToken), mdCode(r.last.ClientToken), ip)
+				continue
+			}
+			c := cs.call
 			ip := c.Params["privateIpAddresses.0"]
 			if ip != "" {
 				ip = mdCode(ip)

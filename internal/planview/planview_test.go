@@ -60,7 +60,10 @@ func mixedPlan() (*planner.Plan, map[string][]byte) {
 		Groups: []*planner.GroupPlan{
 			{Name: "api", Action: planner.ActionResume, Desired: 6, Current: 0, Pending: 4, Purchase: 2,
 				Calls: []*planner.Call{call("api", 0, 4, true), call("api", 1, 2, false)}},
-			{Name: "cache", Action: planner.ActionNone, Desired: 3, Current: 3, ConfigDiff: diff},
+			{Name: "cache", Action: planner.ActionNone, Desired: 3, Current: 3, ConfigDiff: diff,
+				Config: map[string]string{"cpu": "2", "mem": "4", "imageId": "img-lkxqa4kj", "period": "12", "instanceType": "CVM.S3",
+					"rootSize": "50", "storageType": "2", "storageSize": "100", "vpcId": "vpc-2x7lhtse", "subnetId": "subnet-3lzrkspo",
+					"wanIp": "1", "bandwidth": "10", "bandwidthType": "PayByTraffic"}},
 			{Name: "db", Action: planner.ActionInvalid, Desired: 2},
 			{Name: "ips", Action: planner.ActionPurchase, Desired: 2, Purchase: 2,
 				Calls: []*planner.Call{call("ips", 0, 1, false, "privateIpAddresses.0", "10.0.0.1"), call("ips", 1, 1, false, "privateIpAddresses.0", "10.0.0.2")}},
@@ -119,9 +122,13 @@ func TestHumanContent(t *testing.T) {
 		"    call 0: 4 instances, token prod-api-0-abc123, resumed as recorded\n",
 		"! db: invalid, nothing is bought (desired 2, current 0)\n",
 		"    call 1: 1 instance, token prod-ips-1-abc124, private IP 10.0.0.2\n",
+		"+ web[gz3]: buy 250 instances (desired 250, current 0)\n" +
+			"    buys CVM.S2, 2 cpu, 4 GB mem, zone 100003, image img-lkxqa4kj, 12 months, disks root 0 GB, network classic, no public IP\n",
 		"- old: in the state but not in the spec, nothing is returned (current 3)\n",
 		"> win: 3 more than desired, nothing is returned (desired 2, current 5)\n",
 		"  cache: nothing to buy, configuration changed (desired 3, current 3)\n" +
+			"    desired CVM.S3, 2 cpu, 4 GB mem, any zone, image img-lkxqa4kj, 12 months, disks root 50 GB, data 100 GB (cloud), " +
+			"network vpc-2x7lhtse/subnet-3lzrkspo, public IP 10 Mbps (PayByTraffic)\n" +
 			"    configuration bought -> desired (existing instances keep theirs):\n      --- cache (bought)\n",
 		"  7 |   cpu    = 3\n    |            ^\n",
 		"Plan: 256 instances in 7 RunInstances calls, 3,072 instance-months.\n" + notApplyableLine + "\n",
@@ -217,7 +224,7 @@ func TestJSONShape(t *testing.T) {
 	}{
 		{"document", keys(doc), []string{"applyable", "diagnostics", "fleet", "format_version", "groups", "region", "state", "summary", "valid"}},
 		{"state", keys(doc["state"].(map[string]any)), []string{"lineage", "serial"}},
-		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "actions", "adopt_or_resume", "calls", "config_diff", "current", "desired", "moved_from", "name", "price_fen", "purchase"}},
+		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "actions", "adopt_or_resume", "calls", "config_diff", "current", "desired", "instance_ids", "moved_from", "name", "price_fen", "purchase"}},
 		{"call", keys(doc["groups"].([]any)[0].(map[string]any)["calls"].([]any)[0].(map[string]any)), []string{"client_token", "goods_num", "params", "seq"}},
 		{"summary", keys(doc["summary"].(map[string]any)), []string{"calls", "instance_months", "moved", "price_fen", "purchase", "removed"}},
 	}
@@ -300,7 +307,7 @@ func TestMarkdownLimit(t *testing.T) {
 				}
 				return &planner.GroupPlan{Name: name, Action: planner.ActionNone, Desired: 10, Current: 10}, nil
 			}),
-			contains: []string{"| `web-05000` | purchase |", "19,996 groups without changes", "the rows of unchanged groups"},
+			contains: []string{"| `web-05000` | purchase |", "19,996 groups without changes"},
 		},
 		{
 			name: "steady state with a drifted group",
@@ -336,7 +343,7 @@ func TestMarkdownLimit(t *testing.T) {
 					t.Errorf("markdown lacks %q; it starts:\n%s", want, out[:min(len(out), 2000)])
 				}
 			}
-			if !strings.Contains(out, "| | group | action | desired | current | purchase | calls |") {
+			if !strings.Contains(out, "| | group | action | type | cpu | mem | zone | image | period | disks | network | desired | current | purchase | calls |") {
 				t.Error("markdown lost its table")
 			}
 		})
@@ -352,10 +359,10 @@ func TestMarkdownEscaping(t *testing.T) {
 	}
 	out := string(render(t, func(b *bytes.Buffer) error { return Markdown(b, p) }))
 	for _, want := range []string{
-		"| `+` | ``a\\|b`c<d>`` | purchase | 1 | 0 | 1 | 1 |",
+		"| `+` | ``a\\|b`c<d>`` | purchase | `CVM.S2` | 2 | 4 | zone 100003 | `img-lkxqa4kj` | 12 | root 0 GB | classic, no public IP | 1 | 0 | 1 | 1 |",
 		"<summary><code>a|b`c&lt;d&gt;</code>: buy 1 instance</summary>",
 		"````diff\n--- a",
-		"- :warning: **Warning**: a \\| b \\* c\n  \\<script\\> next\n",
+		"- :warning: **Warning**: a \\| b \\* c\n\n  \\<script\\> next\n\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)

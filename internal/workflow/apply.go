@@ -40,8 +40,11 @@ type ApplyInput struct {
 	SavedName   string
 	Parallelism int
 	MaxCostFen  *int64 // ask the price first and buy nothing above it
+	Price       bool   // ask the price first and show it with the plan, before the approval
 	Wait        bool   // poll until the new instances run
 	WaitTimeout time.Duration
+	// Groups limits a plan of the spec to these groups (planner.Options.Groups).
+	Groups []string
 }
 
 // ErrApplyCancelled is returned when the view did not approve the plan.
@@ -81,7 +84,7 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		if f == nil {
 			f = &spec.Fleet{Diags: in.Diags} // no fleet block: show every diagnostic
 		}
-		plan = planner.Compute(f, st)
+		plan = planner.ComputeWith(f, st, planner.Options{Groups: in.Groups})
 	}
 
 	var client executor.Client
@@ -94,7 +97,7 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		return c, err
 	}
 	calls := len(plan.Calls()) > 0
-	if in.MaxCostFen != nil && plan.Applyable() && calls {
+	if (in.MaxCostFen != nil || in.Price) && plan.Applyable() && calls {
 		c, err := cloud()
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"fleet/executor"
 	"fleet/planner"
@@ -30,6 +31,25 @@ func CheckMaxCost(p *planner.Plan, limit *int64) error {
 	if limit == nil || p.Summary.PriceFen == nil || *p.Summary.PriceFen <= *limit {
 		return nil
 	}
-	return fmt.Errorf("the plan costs %s CNY, more than --max-cost %s CNY: nothing was bought",
-		executor.FormatYuan(*p.Summary.PriceFen), executor.FormatYuan(*limit))
+	return fmt.Errorf("the plan costs %s, more than --max-cost %s: nothing was bought",
+		FormatCNY(*p.Summary.PriceFen), FormatCNY(*limit))
+}
+
+// FormatCNY formats an amount in fen as fleet prints money everywhere: yuan with two
+// decimals, thousands separated by commas, and the currency, e.g. "11,808.00 CNY".
+func FormatCNY(fen int64) string {
+	s := executor.FormatYuan(fen)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String() + "." + frac + " CNY"
 }

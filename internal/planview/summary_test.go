@@ -1,0 +1,73 @@
+package planview
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"fleet/planner"
+	"fleet/spec"
+)
+
+func TestQuietLine(t *testing.T) {
+	warn := func(code string) *hcl.Diagnostic {
+		return spec.WithCode(code, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: code})
+	}
+	p := &planner.Plan{Groups: []*planner.GroupPlan{
+		{Name: "a", Action: planner.ActionSurplus, Desired: 1, Current: 6},
+		{Name: "b", Action: planner.ActionSurplus, Desired: 2, Current: 5},
+		{Name: "c", Action: planner.ActionOrphan, Current: 2},
+		{Name: "d", Action: planner.ActionNone, Desired: 1, Current: 1},
+	}, Diagnostics: hcl.Diagnostics{warn("surplus"), warn("surplus"), warn("orphan")}}
+	if got, want := quietLine(p), "No purchases; 8 surplus instances in 2 groups, 1 orphan group."; got != want {
+		t.Errorf("quietLine = %q, want %q", got, want)
+	}
+	p.Groups[3].ConfigDiff = "--- d\n"
+	p.Diagnostics = append(p.Diagnostics, warn("config-drift"), warn("targeted"))
+	if got, want := quietLine(p), "No purchases; 8 surplus instances in 2 groups, 1 orphan group, 1 group with a changed configuration, 1 other warning."; got != want {
+		t.Errorf("quietLine = %q, want %q", got, want)
+	}
+	if got := quietLine(noChangesPlan()); got != noChangesLine {
+		t.Errorf("quietLine without warnings = %q, want %q", got, noChangesLine)
+	}
+	out := string(render(t, func(b *bytes.Buffer) error { return Human(b, p, nil, false) }))
+	if !strings.HasSuffix(out, "\nNo purchases; 8 surplus instances in 2 groups, 1 orphan group, 1 group with a changed configuration, 1 other warning.\n") {
+		t.Errorf("human plan does not end with the warnings:\n%s", out)
+	}
+}
+
+func TestPriceNote(t *testing.T) {
+	p, _ := mixedPlan()
+	p.PriceNote = "the plan has errors"
+	out := string(render(t, func(b *bytes.Buffer) error { return Human(b, p, nil, false) }))
+	if !strings.Contains(out, "3,072 instance-months. No price: the plan has errors.\n") {
+		t.Errorf("human plan does not say why there is no price:\n%s", out)
+	}
+	js := string(render(t, func(b *bytes.Buffer) error { return JSON(b, p) }))
+	if !strings.Contains(js, `"price_note": "the plan has errors"`) {
+		t.Errorf("JSON has no price_note:\n%s", js)
+	}
+}
+
+func TestCompactCalls(t *testing.T) {
+	g := &planner.GroupPlan{Name: "db", Action: planner.ActionPurchase, Desired: 100, Purchase: 100}
+	for i := range 100 {
+		g.Calls = append(g.Calls, call("db", i, 1, false, "privateIpAddresses.0", fmt.Sprintf("10.0.0.%d", i+1)))
+	}
+	p := &planner.Plan{Fleet: "prod", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{g},
+		Summary: planner.Summary{Purchase: 100, Calls: 100, InstanceMonths: 1200}}
+	out := string(render(t, func(b *bytes.Buffer) error { return Human(b, p, nil, false) }))
+	if want := "    calls 0 … 99: 100 calls of 1 instance, one per private IP: 10.0.0.1 … 10.0.0.100\n"; !strings.Contains(out, want) {
+		t.Errorf("human plan lacks %q:\n%s", want, out)
+	}
+	if n := strings.Count(out, "\n"); n > 10 {
+		t.Errorf("human plan of 100 calls has %d lines:\n%s", n, out)
+	}
+	md := string(render(t, func(b *bytes.Buffer) error { return Markdown(b, p) }))
+	if want := "| 0 … 99 | 100 in 100 calls | `prod-db-0-abc123` … `prod-db-99-abc186` | `10.0.0.1` … `10.0.0.100` |\n"; !strings.Contains(md, want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md)
+	}
+}
