@@ -114,6 +114,25 @@ func FormatYuan(fen int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
 }
 
+// FormatCNY formats an amount in fen as fleet prints money everywhere: yuan with two
+// decimals, thousands separated by commas, and the currency, e.g. "11,808.00 CNY".
+func FormatCNY(fen int64) string {
+	s := FormatYuan(fen)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String() + "." + frac + " CNY"
+}
+
 // ParseYuan reads an amount of yuan with at most two decimals, e.g. "1956" or "1956.5", and
 // returns it in fen. It is the form of a cost limit given on the command line.
 func ParseYuan(s string) (int64, error) {

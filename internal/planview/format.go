@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"fleet/executor"
 	"fleet/planner"
 	"fleet/spec"
 )
@@ -38,13 +39,10 @@ func count(n int, noun string) string {
 	return thousands(int64(n)) + " " + noun + "s"
 }
 
-// yuan formats a price in fen as yuan with two decimals and separators: 123456 -> "1,234.56".
+// yuan formats a price in fen as yuan with two decimals and separators, as fleet prints
+// money everywhere (executor.FormatCNY, without the currency): 123456 -> "1,234.56".
 func yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return sign + thousands(fen/100) + "." + strconv.FormatInt(fen%100/10, 10) + strconv.FormatInt(fen%10, 10)
+	return strings.TrimSuffix(executor.FormatCNY(fen), " CNY")
 }
 
 // summaryLine is the closing line of a plan with changes or errors:

@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"fleet/executor"
 	"fleet/planner"
@@ -32,24 +31,5 @@ func CheckMaxCost(p *planner.Plan, limit *int64) error {
 		return nil
 	}
 	return fmt.Errorf("the plan costs %s, more than --max-cost %s: nothing was bought",
-		FormatCNY(*p.Summary.PriceFen), FormatCNY(*limit))
-}
-
-// FormatCNY formats an amount in fen as fleet prints money everywhere: yuan with two
-// decimals, thousands separated by commas, and the currency, e.g. "11,808.00 CNY".
-func FormatCNY(fen int64) string {
-	s := executor.FormatYuan(fen)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "." + frac + " CNY"
+		executor.FormatCNY(*p.Summary.PriceFen), executor.FormatCNY(*limit))
 }
