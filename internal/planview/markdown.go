@@ -318,7 +318,11 @@ func writeDetails(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
 				if r.perIP {
 					ip = mdCode(r.first.Params["privateIpAddresses.0"]) + " … " + mdCode(r.last.Params["privateIpAddresses.0"])
 				}
-				fmt.Fprintf(b, "| %d … %d | %s in %s | %s … %s | %s |\n", r.first.Seq, r.last.Seq, thousands(int64(r.instances)),
+				seqs := fmt.Sprintf("%d … %d", r.first.Seq, r.last.Seq)
+				if r.resumed {
+					seqs += " (resumed)"
+				}
+				fmt.Fprintf(b, "| %s | %s in %s | %s … %s | %s |\n", seqs, thousands(int64(r.instances)),
 					count(r.calls, "call"), mdCode(r.first.ClientToken), mdCode(r.last.ClientToken), ip)
 				continue
 			}

@@ -71,3 +71,21 @@ func TestCompactCalls(t *testing.T) {
 		t.Errorf("markdown lacks %q:\n%s", want, md)
 	}
 }
+
+// Calls left pending by an earlier apply are shown compactly too: a group of hundreds of
+// private IPs whose apply was interrupted stays readable.
+func TestCompactResumedCalls(t *testing.T) {
+	g := &planner.GroupPlan{Name: "db", Action: planner.ActionResume, Desired: 100, Pending: 100}
+	for i := range 100 {
+		g.Calls = append(g.Calls, call("db", i, 1, true, "privateIpAddresses.0", fmt.Sprintf("10.0.0.%d", i+1)))
+	}
+	p := &planner.Plan{Fleet: "prod", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{g},
+		Summary: planner.Summary{Calls: 100}}
+	out := string(render(t, func(b *bytes.Buffer) error { return Human(b, p, nil, false) }))
+	if want := "calls 0 … 99: 100 pending calls of 1 instance, one per private IP: 10.0.0.1 … 10.0.0.100"; !strings.Contains(out, want) {
+		t.Errorf("human plan lacks %q:\n%s", want, out)
+	}
+	if n := strings.Count(out, "\n"); n > 10 {
+		t.Errorf("human plan of 100 resumed calls has %d lines:\n%s", n, out)
+	}
+}
