@@ -30,6 +30,8 @@ type simOptions struct {
 	jitter        time.Duration
 	busyRate      float64
 	dropRate      float64
+	dropActions   []string
+	now           string
 	failRate      float64
 	quota         int
 	balance       int64
@@ -51,9 +53,14 @@ func newSimCmd(o *simOptions) *cobra.Command {
 		Use:   "sim",
 		Short: "Run the local simulator of the legacy CVM API",
 		Long: `Run a local simulator of the legacy CVM API (RunInstances, DescribeInstances,
-InquiryInstancePrice) on a loopback address. The first line of standard output is the
-endpoint URL, to be given to fleet as FLEET_ENDPOINT. It stops on SIGINT or SIGTERM, after
-writing its data file.
+InquiryInstancePrice, RenewInstance, and the trade module's SetAutoRenew) on a loopback
+address. The first line of standard output is the endpoint URL, to be given to fleet as
+FLEET_ENDPOINT and FLEET_TRADE_ENDPOINT. It stops on SIGINT or SIGTERM, after writing its
+data file.
+
+Deadlines follow a simulated clock: real time, or fixed by --now. POST {"advance":"240h"}
+or {"now":"2026-04-01T00:00:00+08:00"} to ` + cvmsim.ClockPath + ` on the same listener to move it
+forward; instances are then auto-renewed, isolated or released as their deadlines pass.
 
 It accepts one credential pair, by default the demo pair:
   TENCENTCLOUD_SECRET_ID=` + cvmsim.DemoSecretID + `
@@ -89,7 +96,9 @@ RunInstances parameter rule, honours clientToken, charges a balance from its pri
 	f.DurationVar(&o.answerDelay, "answer-delay", 0, "hold every answer after the request took effect (a client that gives up meanwhile has bought without knowing)")
 	f.DurationVar(&o.jitter, "jitter", 0, "random extra delay, up to this much")
 	f.Float64Var(&o.busyRate, "busy-rate", 0, "share (0..1) of requests answered OperationFail.SystemBusy")
-	f.Float64Var(&o.dropRate, "drop-rate", 0, "share (0..1) of RunInstances calls that buy, then close the connection unanswered")
+	f.Float64Var(&o.dropRate, "drop-rate", 0, "share (0..1) of calls of the --drop-action actions that take effect, then close the connection unanswered")
+	f.StringArrayVar(&o.dropActions, "drop-action", nil, "an action whose answers --drop-rate drops, e.g. RenewInstance (repeatable; default RunInstances)")
+	f.StringVar(&o.now, "now", "", "fix the simulated clock at this RFC 3339 time (default: real time); "+cvmsim.ClockPath+" advances it")
 	f.Float64Var(&o.failRate, "fail-rate", 0, "share (0..1) of new instances whose creation fails (status -1)")
 	f.IntVar(&o.quota, "quota", 0, "most instances the account may hold (0: no limit)")
 	f.Int64Var(&o.balance, "balance", 0, "account balance in fen for a new data file (0: unlimited)")
@@ -108,7 +117,19 @@ func (o *simOptions) config() (cvmsim.Config, error) {
 		SecretID: o.secretID, SecretKey: o.secretKey, Seed: o.seed,
 		Latency: o.latency, Jitter: o.jitter, AnswerDelay: o.answerDelay, BusyRate: o.busyRate, DropRate: o.dropRate, FailRate: o.failRate,
 		Quota: o.quota, BalanceFen: o.balance, CreateDelay: o.createDelay, TokenTTL: o.tokenTTL,
-		DataPath: o.data, WindowsImages: o.windowsImages,
+		DataPath: o.data, WindowsImages: o.windowsImages, DropActions: o.dropActions,
+	}
+	for _, a := range o.dropActions {
+		if !cvmsim.Serves(a) {
+			return cfg, fmt.Errorf("--drop-action: drop action %q: not an action the simulator serves", a)
+		}
+	}
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return cfg, fmt.Errorf("--now %q: want an RFC 3339 time, e.g. 2026-03-01T10:00:00+08:00", o.now)
+		}
+		cfg.Start = t
 	}
 	if o.secretID == "" || o.secretKey == "" {
 		return cfg, errors.New("--secret-id and --secret-key must not be empty")

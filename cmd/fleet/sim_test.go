@@ -88,6 +88,8 @@ func TestSimFlags(t *testing.T) {
 		{[]string{"--vpc", "vpc-a:subnet-b@x=10.0.0.0/24"}, "not a number"},
 		{[]string{"--secret-key", ""}, "must not be empty"},
 		{[]string{"--latency", "soon"}, "invalid argument"},
+		{[]string{"--now", "tomorrow"}, `--now "tomorrow": want an RFC 3339 time`},
+		{[]string{"--drop-action", "Nope"}, `drop action "Nope"`},
 	} {
 		if _, err := simConfigOf(c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got error %v, want one containing %q", c.args, err, c.want)
@@ -97,6 +99,51 @@ func TestSimFlags(t *testing.T) {
 		if _, err := simConfigOf("--listen", ok); err != nil {
 			t.Errorf("--listen %s: %v", ok, err)
 		}
+	}
+}
+
+// TestSimClockFlags: --now fixes the simulated clock, --drop-action names the actions whose
+// answers --drop-rate drops, and the clock route of the served simulator moves the clock.
+func TestSimClockFlags(t *testing.T) {
+	cfg, err := simConfigOf("--now", "2026-03-01T10:00:00+08:00", "--drop-action", "RenewInstance", "--drop-action", "SetAutoRenew")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC); !cfg.Start.Equal(want) {
+		t.Errorf("--now: start %s, want %s", cfg.Start, want)
+	}
+	if diff := cmp.Diff([]string{"RenewInstance", "SetAutoRenew"}, cfg.DropActions); diff != "" {
+		t.Errorf("--drop-action (-want +got):\n%s", diff)
+	}
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runSim(ctx, "127.0.0.1:0", cfg, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = cvmsim.ClockPath
+	resp, err := http.Post(u.String(), "application/json", strings.NewReader(`{"advance":"240h"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"now":"2026-03-11T10:00:00+08:00"`) {
+		t.Errorf("clock route: HTTP %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("runSim: %v", err)
 	}
 }
 

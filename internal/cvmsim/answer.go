@@ -12,7 +12,10 @@ const (
 	CodeSecretID    = 4104
 	CodeQuota       = 5200 // a refused purchase: the instance quota; 4400 is the API's rate limit
 	CodeReplay      = 4500
+	CodeNotFound    = 5000 // the instance does not exist (or is in another region)
+	CodeOpFailed    = 5100 // the operation failed: every instance of a batch, or one instance
 	CodeBalance     = 5300
+	CodePartial     = 5400 // a batch in which some instances failed
 	CodeBusy        = 6000
 	CodeUnsupported = 6100
 )
@@ -63,6 +66,12 @@ const (
 	NameInstanceName      = "InvalidParameter.InstanceName"
 	NamePrivateIPCount    = "InvalidParameter.PrivateIpAddresses"
 	NameInquiryNotSupport = "NotSupport.InstanceConfig"
+	NameResourceNotFound  = "InvalidParameter.ResourceNotFound"
+	NameInstanceStatus    = "OperationConstraints.InvaildInstanceStatus" // sic, as the document spells it
+	NameAllFailed         = "OperationFail.AllResourceOpFailed"
+	NamePartFailed        = "OperationFail.PartResourceOpFailed"
+	NameAutoRenew         = "InvalidParameter.AutoRenew"
+	NameTooManyInstances  = "InvalidParameter.InstanceIdsLimitExceeded"
 )
 
 // apiError is an answer with a non-zero code.
@@ -86,6 +95,9 @@ type envelope struct {
 	CodeDesc string `json:"codeDesc"`
 }
 
+// head returns the envelope of an answer (every answer type embeds one).
+func (e envelope) head() envelope { return e }
+
 func okEnvelope() envelope { return envelope{Code: CodeOK, Message: "ok", CodeDesc: NameSuccess} }
 
 func (e *apiError) envelope() envelope {
@@ -102,6 +114,27 @@ type RunAnswer struct {
 type runBody struct {
 	envelope
 	RunAnswer
+}
+
+// renewBody is a successful RenewInstance answer: the renewal's deal, a string as in the
+// document's example.
+type renewBody struct {
+	envelope
+	DealID string `json:"dealId"`
+}
+
+// batchBody is a batch answer: one result per instance in detail.
+type batchBody struct {
+	envelope
+	Detail map[string]batchItem `json:"detail"`
+}
+
+// batchItem is the result of one instance of a batch.
+type batchItem struct {
+	Code      int    `json:"code"`
+	Message   string `json:"message"`
+	CodeDesc  string `json:"codeDesc"`
+	RequestID string `json:"requestId"`
 }
 
 type priceBody struct {

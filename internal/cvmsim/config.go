@@ -44,9 +44,11 @@ type Config struct {
 	// BusyRate is the share (0..1) of authenticated requests answered with
 	// OperationFail.SystemBusy without doing anything.
 	BusyRate float64
-	// DropRate is the share (0..1) of RunInstances requests that take effect and then get no
-	// answer: the connection is closed.
+	// DropRate is the share (0..1) of requests of DropActions that take effect and then get
+	// no answer: the connection is closed.
 	DropRate float64
+	// DropActions are the actions whose answers DropRate drops; nil means RunInstances only.
+	DropActions []string
 	// FailRate is the share (0..1) of new instances whose creation fails: they turn to status
 	// -1 instead of 2 when CreateDelay has passed.
 	FailRate float64
@@ -78,8 +80,12 @@ type Config struct {
 
 	// Log receives one line per request when not nil. Lines never carry a secret.
 	Log io.Writer
-	// Now is the clock; nil means time.Now.
+	// Now is the wall clock, against which request Timestamps are checked; nil means
+	// time.Now. The simulated clock (see Server.Now) follows it unless Start is set.
 	Now func() time.Time
+	// Start, when not zero, fixes the simulated clock at that time: it then moves only when
+	// advanced (Server.Advance, Server.SetClock or the clock route).
+	Start time.Time
 }
 
 // VPC is a private network with its subnets.
@@ -166,6 +172,11 @@ func (c *Config) check() error {
 	for name, d := range map[string]time.Duration{"latency": c.Latency, "jitter": c.Jitter, "answer delay": c.AnswerDelay, "create delay": c.CreateDelay, "token ttl": c.TokenTTL} {
 		if d < 0 {
 			return fmt.Errorf("%s %v: want a duration >= 0", name, d)
+		}
+	}
+	for _, a := range c.DropActions {
+		if _, ok := actions[a]; !ok {
+			return fmt.Errorf("drop action %q: not an action the simulator serves", a)
 		}
 	}
 	if c.Quota < 0 {

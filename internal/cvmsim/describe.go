@@ -56,7 +56,7 @@ func (s *Server) describeInstances(region *catalog.Region, p map[string]string) 
 	idSet := set(ids)
 	ipSet := set(lanIPs)
 
-	now := s.cfg.Now()
+	now := s.Now()
 	s.mu.Lock()
 	var match []Instance
 	for _, stored := range s.instances {
@@ -151,7 +151,8 @@ func (s *Server) instanceJSON(region *catalog.Region, in Instance) instanceJSON 
 		Region:         short,
 		CreateTime:     in.CreatedAt.In(beijing).Format(apiTime),
 		StatusTime:     in.StatusAt.In(beijing).Format(apiTime),
-		DeadlineTime:   in.CreatedAt.AddDate(0, in.Period, 0).In(beijing).Format(apiTime),
+		DeadlineTime:   in.Deadline.In(beijing).Format(apiTime),
+		AutoRenew:      in.AutoRenew,
 		ProjectID:      in.ProjectID,
 		OS:             osName,
 		CvmPayMode:     "1",

@@ -156,7 +156,6 @@ func TestInquiryInstancePrice(t *testing.T) {
 		{"windows", with(inquiry, "imageId", "img-win00001", "rootSize", "50"), ""},
 		{"windows root 40", with(inquiry, "imageId", "img-win00001", "rootSize", "40"), NameRootSize},
 		{"root step 1", with(inquiry, "rootSize", "23"), ""},
-		{"renewal", with(inquiry, "instanceId", "ins-abcdefgh"), NameInquiryNotSupport},
 		{"upgrade", with(inquiry, "instanceType", "4"), NameInquiryNotSupport},
 		{"no imageId", with(inquiry, "imageId", ""), NameMissImageID},
 		{"no cpu", with(inquiry, "cpu", ""), NameMissingParameter},

@@ -85,14 +85,16 @@ type req struct {
 
 // answer is a decoded style-A answer.
 type answer struct {
-	Code          int                 `json:"code"`
-	Message       string              `json:"message"`
-	CodeDesc      string              `json:"codeDesc"`
-	DealIDs       []int64             `json:"dealIds"`
-	UnInstanceIDs map[string][]string `json:"unInstanceIds"`
-	Price         int64               `json:"price"`
-	TotalCount    int                 `json:"totalCount"`
-	InstanceSet   []instanceJSON      `json:"instanceSet"`
+	Code          int                  `json:"code"`
+	Message       string               `json:"message"`
+	CodeDesc      string               `json:"codeDesc"`
+	DealIDs       []int64              `json:"dealIds"`
+	UnInstanceIDs map[string][]string  `json:"unInstanceIds"`
+	Price         int64                `json:"price"`
+	TotalCount    int                  `json:"totalCount"`
+	InstanceSet   []instanceJSON       `json:"instanceSet"`
+	DealID        string               `json:"dealId"`
+	Detail        map[string]batchItem `json:"detail"`
 	raw           string
 }
 

@@ -70,17 +70,20 @@ func (s *Server) Price(region string, params map[string]string) (int64, error) {
 		o.bandwidthType, o.bandwidth, o.period, o.goodsNum), nil
 }
 
-// inquiryPrice handles InquiryInstancePrice, the new-purchase variant: instanceType=1 with the
-// family in instanceModel. The system disk may be sized in steps of 1 GB here, as that
-// document says.
-func (s *Server) inquiryPrice(p map[string]string) (any, *apiError) {
+// inquiryPrice handles InquiryInstancePrice: the renewal variant (instanceType=1 with
+// instanceId and period) and the new-purchase variant (instanceType=1 with the family in
+// instanceModel). The system disk may be sized in steps of 1 GB here, as that document says.
+func (s *Server) inquiryPrice(region *catalog.Region, p map[string]string) (any, *apiError) {
 	kind, err := intParam(p, "instanceType", 0, true)
 	if err != nil {
 		return nil, err
 	}
-	if kind != 1 || p["instanceId"] != "" {
+	if kind != 1 {
 		return nil, &apiError{Code: CodeParameter, Name: NameInquiryNotSupport,
-			Message: "only the new-purchase price is served: instanceType=1 without instanceId"}
+			Message: "only the new-purchase and renewal prices are served: instanceType=1"}
+	}
+	if p["instanceId"] != "" {
+		return s.renewalInquiry(region, p)
 	}
 	for _, name := range []string{"cpu", "mem", "period", "storageSize", "imageType"} {
 		if p[name] == "" {

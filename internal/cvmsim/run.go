@@ -44,6 +44,18 @@ type Instance struct {
 	Status        int       `json:"status"`           // 3 until ReadyAt unless Pinned
 	Pinned        bool      `json:"pinned,omitempty"` // Status was set by SetStatus and stays
 	StatusAt      time.Time `json:"status_at"`
+	// Deadline is when the prepaid period ends: creation + period months, moved by renewals.
+	Deadline time.Time `json:"deadline"`
+	// AutoRenew is the renew flag of DescribeInstances: 0 notify (no auto-renewal), 1
+	// auto-renew, 2 never renew.
+	AutoRenew int `json:"auto_renew,omitempty"`
+	// Lapse is "" for an instance within its period, "isolated" after a deadline that was
+	// not renewed (status 4, renewable), "released" once the isolation is over (status 5).
+	Lapse string `json:"lapse,omitempty"`
+	// Renewals counts the RenewInstance deals of the instance; AutoRenewals the renewals made
+	// at its deadlines by its flag.
+	Renewals     int `json:"renewals,omitempty"`
+	AutoRenewals int `json:"auto_renewals,omitempty"`
 }
 
 // Instance statuses of DescribeInstances that the simulator produces by itself.
@@ -51,6 +63,7 @@ const (
 	StatusFailed   = -1
 	StatusRunning  = 2
 	StatusCreating = 3
+	StatusIsolated = 4 // the document's "stopped": the state of an instance isolated at its deadline
 	StatusReturned = 5
 )
 
@@ -98,7 +111,7 @@ func (s *Server) runInstances(region *catalog.Region, p map[string]string) (any,
 
 // purchase replays a known token or buys the order. Callers hold mu.
 func (s *Server) purchase(o *order, digest string) (RunAnswer, *apiError) {
-	now := s.cfg.Now()
+	now := s.Now()
 	if o.token != "" {
 		if rec, ok := s.tokens[o.token]; ok {
 			if s.cfg.TokenTTL > 0 && now.Sub(rec.At) >= s.cfg.TokenTTL {
@@ -185,6 +198,10 @@ func (s *Server) purchase(o *order, digest string) (RunAnswer, *apiError) {
 			BandwidthType: o.bandwidthType, Bandwidth: o.bandwidth, VpcID: o.vpcID, SubnetID: o.subnetID,
 			VpcGateway: o.vpcGateway, Period: o.period, DealID: deal, ClientToken: o.token,
 			CreatedAt: now, ReadyAt: now.Add(s.cfg.CreateDelay), Status: StatusCreating, StatusAt: now,
+			Deadline: addMonths(now, o.period),
+		}
+		if !s.nextEvent.IsZero() && in.Deadline.Before(s.nextEvent) {
+			s.nextEvent = in.Deadline
 		}
 		if s.cfg.FailRate > 0 && s.rng.Float64() < s.cfg.FailRate {
 			in.Fails = true

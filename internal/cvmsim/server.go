@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fleet/internal/catalog"
@@ -35,6 +36,7 @@ type Server struct {
 	images  map[string]bool // image ids of Config.Images or the built-in list; not changed after New
 	windows map[string]bool // Windows image ids; not changed after New
 	nonces  nonceSet
+	offset  atomic.Int64 // how far the simulated clock is ahead of its base, in nanoseconds
 
 	saveMu   sync.Mutex // serialises writes of the data file
 	savedVer uint64     // the version on disk; guarded by saveMu
@@ -44,6 +46,8 @@ type Server struct {
 	rng      *rand.Rand
 	busyRate float64
 	dropRate float64
+	// dropActions are the actions whose answers dropRate drops.
+	dropActions map[string]bool
 	// busyActions, when set, are the only actions answered busy.
 	busyActions map[string]bool
 	quota       int
@@ -56,6 +60,10 @@ type Server struct {
 	subnets     map[string]*subnetInfo
 	counts      map[string]int // authenticated requests by Action
 	version     uint64         // incremented by every change worth saving
+	// nextEvent is the earliest deadline event (expiry, auto-renewal, release) not yet
+	// processed; zero means unknown: the next tick looks at every instance.
+	nextEvent time.Time
+	nextTask  int64 // requestId of the next batch detail
 }
 
 // subnetInfo is a subnet with its VPC and parsed CIDR.
@@ -92,7 +100,9 @@ func New(cfg Config) (*Server, error) {
 		vpcs:     map[string]*VPC{},
 		subnets:  map[string]*subnetInfo{},
 		counts:   map[string]int{},
+		nextTask: 1,
 	}
+	s.dropActions = actionSet(cfg.DropActions)
 	if cfg.BalanceFen > 0 {
 		s.balance = cfg.BalanceFen
 	}
@@ -186,6 +196,10 @@ func (s *Server) AddVPC(v VPC) error {
 // ServeHTTP answers one API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if r.URL.Path == ClockPath {
+		s.serveClock(w, r)
+		return
+	}
 	if r.URL.Path != Path {
 		http.NotFound(w, r)
 		return
@@ -367,37 +381,70 @@ func (s *Server) handle(method, host, path string, p map[string]string) (body an
 		return nil, false, &apiError{Code: CodeUnsupported, Name: NameActionNotFound,
 			Message: fmt.Sprintf("Version %q selects the 2017-03-12 API, which this endpoint does not serve; send no Version", v)}
 	}
-	action := p["Action"]
-	switch action {
-	case "RunInstances", "DescribeInstances", "InquiryInstancePrice":
-	default:
+	name := p["Action"]
+	act, ok := actions[name]
+	if !ok {
 		return nil, false, &apiError{Code: CodeUnsupported, Name: NameActionNotFound,
-			Message: fmt.Sprintf("action %q is not supported", action)}
+			Message: fmt.Sprintf("action %q is not supported", name)}
 	}
 	s.mu.Lock()
-	s.counts[action]++
-	busy := s.busyRate > 0 && (s.busyActions == nil || s.busyActions[action]) && s.rng.Float64() < s.busyRate
-	drop = action == "RunInstances" && s.dropRate > 0 && s.rng.Float64() < s.dropRate
+	s.counts[name]++
+	busy := s.busyRate > 0 && (s.busyActions == nil || s.busyActions[name]) && s.rng.Float64() < s.busyRate
+	drop = s.dropActions[name] && s.dropRate > 0 && s.rng.Float64() < s.dropRate
 	s.mu.Unlock()
 	if busy {
 		return nil, false, &apiError{Code: CodeBusy, Name: NameSystemBusy, Message: "resource purchase busy, try again later"}
 	}
-	if p["Region"] == "" {
+	var region *catalog.Region
+	switch {
+	case p["Region"] != "":
+		if region, ok = s.cat.Region(p["Region"]); !ok {
+			return nil, false, paramErr(NameRegion, "unknown Region %q", p["Region"])
+		}
+	case act.regional:
 		return nil, false, paramErr(NameMissingParameter, "missing common parameter Region")
 	}
-	region, ok := s.cat.Region(p["Region"])
-	if !ok {
-		return nil, false, paramErr(NameRegion, "unknown Region %q", p["Region"])
+	if err := s.process(); err != nil {
+		return nil, false, err
 	}
-	switch action {
-	case "RunInstances":
-		body, err = s.runInstances(region, p)
-	case "DescribeInstances":
-		body, err = s.describeInstances(region, p)
-	default:
-		body, err = s.inquiryPrice(p)
-	}
+	body, err = act.handle(s, region, p)
 	return body, drop, err
+}
+
+// action is an entry of the action table: the module that serves it, whether it needs a
+// Region, and its handler. region is nil only for an action that is not regional and was
+// sent without one.
+type action struct {
+	module   string // "cvm" or "trade"
+	regional bool
+	handle   func(s *Server, region *catalog.Region, p map[string]string) (any, *apiError)
+}
+
+// actions is the action table: every action the simulator serves, by name.
+var actions = map[string]action{
+	"RunInstances":         {module: "cvm", regional: true, handle: (*Server).runInstances},
+	"DescribeInstances":    {module: "cvm", regional: true, handle: (*Server).describeInstances},
+	"InquiryInstancePrice": {module: "cvm", regional: true, handle: (*Server).inquiryPrice},
+	"RenewInstance":        {module: "cvm", regional: true, handle: (*Server).renewInstance},
+	"SetAutoRenew":         {module: "trade", handle: (*Server).setAutoRenew},
+}
+
+// Serves reports whether the simulator serves the action.
+func Serves(name string) bool {
+	_, ok := actions[name]
+	return ok
+}
+
+// actionSet returns names as a set; nil names means RunInstances alone.
+func actionSet(names []string) map[string]bool {
+	if names == nil {
+		names = []string{"RunInstances"}
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 // delay returns the simulated latency of one request.
@@ -417,15 +464,8 @@ func (s *Server) logRequest(method string, p map[string]string, body any, drop b
 		return
 	}
 	var env envelope
-	switch b := body.(type) {
-	case envelope:
-		env = b
-	case runBody:
-		env = b.envelope
-	case describeBody:
-		env = b.envelope
-	case priceBody:
-		env = b.envelope
+	if b, ok := body.(interface{ head() envelope }); ok {
+		env = b.head()
 	}
 	extra := ""
 	if t := p["clientToken"]; t != "" && p["Action"] == "RunInstances" {

@@ -65,6 +65,13 @@ func (s *Server) load(path string) error {
 		if !instanceIDPattern.MatchString(in.ID) {
 			return fmt.Errorf("load simulator data %s: instance %d: id %q: want ins- and 8 lowercase letters or digits", path, i, in.ID)
 		}
+		if in.Deadline.IsZero() {
+			in.Deadline = addMonths(in.CreatedAt, in.Period)
+		}
+		if in.AutoRenew < 0 || in.AutoRenew > 2 || in.Lapse != "" && in.Lapse != lapseIsolated && in.Lapse != lapseReleased {
+			return fmt.Errorf("load simulator data %s: instance %s: auto_renew %d, lapse %q: want 0 to 2 and \"\", %q or %q",
+				path, in.ID, in.AutoRenew, in.Lapse, lapseIsolated, lapseReleased)
+		}
 		if in.DealID >= s.nextDeal {
 			s.nextDeal = in.DealID + 1
 		}
@@ -89,7 +96,7 @@ func (s *Server) load(path string) error {
 // snapshot encodes the simulator's state, forgetting expired tokens first. Callers hold mu.
 func (s *Server) snapshot() ([]byte, error) {
 	if ttl := s.cfg.TokenTTL; ttl > 0 {
-		now := s.cfg.Now()
+		now := s.Now()
 		for t, rec := range s.tokens {
 			if now.Sub(rec.At) >= ttl {
 				delete(s.tokens, t)
