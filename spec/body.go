@@ -217,6 +217,10 @@ var attrAliases = map[string]string{
 	"public_ip":                  "wan_ip",
 	"private_ip":                 "private_ips",
 	"private_ip_addresses":       "private_ips",
+	"auto_renew":                 "renew",
+	"renew_flag":                 "renew",
+	"renew_months":               "renew_period",
+	"renew_days":                 "renew_within_days",
 }
 
 // unknownItem reports an attribute or block the schema does not know. isAttr tells how the

@@ -35,6 +35,8 @@ func TestUnknownAttributeAliases(t *testing.T) {
 		{"subnet", "subnet_id"},
 		{"availability_zone", "zone_id"},
 		{"internet_max_bandwidth_out", "bandwidth"},
+		{"auto_renew", "renew"},
+		{"renew_days", "renew_within_days"},
 	} {
 		t.Run(tc.written, func(t *testing.T) {
 			_, diags := Load(ldSpec("  "+tc.written+" = 1"), Inputs{})

@@ -62,6 +62,9 @@ var groupAttrs = []attrSpec{
 	{name: "monitor_agent", kind: kindBool, example: "true"},
 	{name: "project_id", kind: kindInt, wholeCode: "project-id", example: "0"},
 	{name: "instance_name", kind: kindString, example: `"web"`},
+	{name: "renew", kind: kindString, example: `"fleet"`},
+	{name: "renew_within_days", kind: kindInt, wholeCode: "renew-within", example: "14"},
+	{name: "renew_period", kind: kindInt, wholeCode: "renew-period", example: "1"},
 }
 
 // GroupAttributes returns the names of the attributes a group (and the defaults block) takes,
@@ -291,6 +294,7 @@ func smallInt(v cty.Value) (int, bool) {
 // evalDefaults reads the defaults block.
 func (l *loader) evalDefaults() {
 	l.defaults = map[string]*attrValue{}
+	l.defaultRanges = map[string]hcl.Range{}
 	if len(l.defaultBlocks) == 0 {
 		return
 	}
@@ -312,7 +316,15 @@ func (l *loader) evalDefaults() {
 		if av.set {
 			l.defaults[spec.name] = av
 		}
+		if av.ok {
+			l.defaultRanges[spec.name] = av.rng
+		}
 	}
+}
+
+// sameRange reports whether a and b cover the same bytes of the same file.
+func sameRange(a, b hcl.Range) bool {
+	return a.Filename == b.Filename && a.Start.Byte == b.Start.Byte && a.End.Byte == b.End.Byte
 }
 
 // blockResult is what one group block yields.
@@ -328,7 +340,7 @@ func (l *loader) groupBlockChecked(b *hcl.Block) blockResult {
 	r := l.groupBlock(b)
 	// The rules are pure functions of a group, so they run in the caller's worker too.
 	for _, g := range r.groups {
-		ds := checkGroup(l.fleet.Region, g)
+		ds := checkGroup(l.fleet.Region, g, l.defaultRanges)
 		if strings.HasSuffix(g.Name, "]") {
 			// Made for this key alone: finish names the key when not every key has it.
 			for _, d := range ds {
@@ -388,6 +400,7 @@ func (l *loader) addGroups(results []blockResult) {
 		}
 	}
 	sort.Slice(f.Groups, func(i, j int) bool { return f.Groups[i].Name < f.Groups[j].Name })
+	l.diags = append(l.diags, checkDefaultsRenewal(f.Groups, l.defaultRanges)...)
 	for _, d := range checkFleet(f) {
 		l.diags = append(l.diags, d)
 		if d.Subject == nil {
@@ -403,14 +416,11 @@ func (l *loader) addGroups(results []blockResult) {
 
 // usesRange reports whether r is the range of one of g's attributes or its header.
 func usesRange(g *Group, r hcl.Range) bool {
-	same := func(a hcl.Range) bool {
-		return a.Filename == r.Filename && a.Start.Byte == r.Start.Byte && a.End.Byte == r.End.Byte
-	}
-	if same(g.DeclRange) {
+	if sameRange(g.DeclRange, r) {
 		return true
 	}
 	for _, a := range g.Ranges {
-		if same(a) {
+		if sameRange(a, r) {
 			return true
 		}
 	}
@@ -547,6 +557,7 @@ func (bg *blockGroups) build(name string, ctx *hcl.EvalContext, each bool) *Grou
 		ProjectID:     l.fleet.ProjectID,
 		InstanceName:  name,
 	}
+	g.Renewal = Renewal{Mode: RenewNotify, WithinDays: DefaultRenewWithinDays, Period: DefaultRenewPeriod}
 	for i, spec := range groupAttrs {
 		var av *attrValue
 		if e := bg.exprs[i]; e != nil {
@@ -576,7 +587,7 @@ func (bg *blockGroups) build(name string, ctx *hcl.EvalContext, each bool) *Grou
 		}
 		g.Ranges[spec.name] = av.rng
 		g.Literals[spec.name] = av.literal
-		setConfig(&c, &g.Count, spec.name, av)
+		setConfig(&c, g, spec.name, av)
 	}
 	if _, ok := g.Ranges["root_size"]; !ok && c.OS == "windows" {
 		c.RootSize = 50
@@ -602,11 +613,12 @@ func (bg *blockGroups) missingDiag(spec attrSpec) *hcl.Diagnostic {
 	return d
 }
 
-// setConfig stores an attribute's value in the configuration.
-func setConfig(c *Config, count *int, name string, av *attrValue) {
+// setConfig stores an attribute's value in the configuration, or in g for the attributes
+// that are not part of it (count and the renewal ones).
+func setConfig(c *Config, g *Group, name string, av *attrValue) {
 	switch name {
 	case "count":
-		*count = av.i
+		g.Count = av.i
 	case "cpu":
 		c.CPU = av.i
 	case "mem":
@@ -655,5 +667,11 @@ func setConfig(c *Config, count *int, name string, av *attrValue) {
 		c.ProjectID = av.i
 	case "instance_name":
 		c.InstanceName = av.s
+	case "renew":
+		g.Renewal.Mode = av.s
+	case "renew_within_days":
+		g.Renewal.WithinDays = av.i
+	case "renew_period":
+		g.Renewal.Period = av.i
 	}
 }

@@ -63,6 +63,9 @@ type loader struct {
 	ctx        *hcl.EvalContext // var, local and the functions
 
 	defaults map[string]*attrValue // evaluated defaults block attributes
+	// defaultRanges are the ranges of the defaults block's well-typed attributes: a group
+	// attribute with one of them took its value from the defaults block.
+	defaultRanges map[string]hcl.Range
 	// defaultsDiags are the defaults block's own structural errors; every group carries them,
 	// since a mistyped default changes what each group would buy.
 	defaultsDiags hcl.Diagnostics

@@ -102,6 +102,9 @@ group "web" {
   monitor_agent  = false
   project_id     = 9
   instance_name  = "web-node"
+  renew          = "fleet"
+  renew_within_days = 7
+  renew_period   = 3
 }
 `
 	f, diags := Load(ldFiles("a.fleet.hcl", src), Inputs{})
@@ -122,6 +125,9 @@ group "web" {
 	}
 	if diff := cmp.Diff(want, g.Config); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Renewal{Mode: "fleet", WithinDays: 7, Period: 3}, g.Renewal); diff != "" {
+		t.Errorf("renewal (-want +got):\n%s", diff)
 	}
 	if g.Count != 3 || g.DeclRange.Start.Line != 5 {
 		t.Errorf("count %d line %d, want 3 and 5", g.Count, g.DeclRange.Start.Line)

@@ -71,6 +71,10 @@ type Group struct {
 	// file without any reference to a variable, local or each (the password-literal rule).
 	Literals map[string]bool
 	Diags    hcl.Diagnostics // this group's own diagnostics
+	// Renewal is what the group asks for as its instances near expiry. It is no part of
+	// Config: it is not sent to RunInstances, so it changes no parameters, client tokens or
+	// markers, and changing it is no drift of what was bought.
+	Renewal Renewal
 }
 
 // Valid reports whether the group has no errors and so may be purchased.
@@ -103,6 +107,46 @@ type Config struct {
 	MonitorAgent  bool
 	ProjectID     int
 	InstanceName  string
+}
+
+// Renewal modes, the values of a group's renew attribute.
+const (
+	RenewNotify = "notify" // autoRenew 0: fleet only shows when instances expire
+	RenewAuto   = "auto"   // autoRenew 1: the cloud renews one month at each expiry
+	RenewFleet  = "fleet"  // autoRenew 0: apply renews instances that expire within WithinDays
+	RenewNever  = "never"  // autoRenew 2: the instances expire
+)
+
+// RenewModes are the renewal modes in the order of the spec language's table.
+var RenewModes = []string{RenewNotify, RenewAuto, RenewFleet, RenewNever}
+
+// Renewal defaults and limits.
+const (
+	DefaultRenewWithinDays = 14
+	DefaultRenewPeriod     = 1
+	MaxRenewWithinDays     = 60
+	MaxRenewPeriod         = 36 // months, as the purchase period
+)
+
+// Renewal is a group's renewal policy with every default applied: its mode, and for
+// RenewFleet how close to its deadline an instance is renewed and for how many months. Load
+// always fills it; the zero Renewal, of a group made by hand, means RenewNotify.
+type Renewal struct {
+	Mode       string // RenewNotify, RenewAuto, RenewFleet or RenewNever
+	WithinDays int    // RenewFleet: renew an instance that expires within this many days, 1..60
+	Period     int    // RenewFleet: months added by a renewal, 1..36
+}
+
+// AutoRenew returns the cloud's renew flag (autoRenew of SetAutoRenew and DescribeInstances)
+// that the mode asks for: 1 for RenewAuto, 2 for RenewNever, 0 otherwise.
+func (r Renewal) AutoRenew() int {
+	switch r.Mode {
+	case RenewAuto:
+		return 1
+	case RenewNever:
+		return 2
+	}
+	return 0
 }
 
 // ImageTypes maps the spec's image_type to the API's imageType.

@@ -16,7 +16,7 @@ import (
 	"fleet/internal/catalog"
 )
 
-// The rules of the RunInstances document, one diagnostic code each. checkGroup applies the
+// The rules of the RunInstances document and of renewal, one diagnostic code each. checkGroup applies the
 // rules of one group, checkFleet the rules that span groups. An attribute is checked when the
 // spec set it (it has a range in Group.Ranges) or when its default can itself break a rule
 // (the default storage type of a family without local disks, an instance name taken from a
@@ -39,9 +39,17 @@ const ruleMaxPeriod = 36
 
 // ruleChecker collects the diagnostics of one group.
 type ruleChecker struct {
-	g     *Group
-	cat   *catalog.Catalog
-	diags hcl.Diagnostics
+	g        *Group
+	cat      *catalog.Catalog
+	defaults map[string]hcl.Range // the defaults block's attributes; nil: none
+	diags    hcl.Diagnostics
+}
+
+// inherited reports whether the group took attr's value from the defaults block.
+func (c *ruleChecker) inherited(attr string) bool {
+	r, ok := c.g.Ranges[attr]
+	d, fromDefaults := c.defaults[attr]
+	return ok && fromDefaults && sameRange(r, d)
 }
 
 // set reports whether the spec gave attr a well-typed value.
@@ -75,9 +83,10 @@ func (c *ruleChecker) errorf(code, attr, summary, format string, args ...any) {
 
 // checkGroup returns the diagnostics of every rule that g breaks. region is the fleet's
 // region, long or short code; a region the catalog does not know is reported by the loader and
-// only disables the zone rule here. The password's value never appears in a diagnostic.
-func checkGroup(region string, g *Group) hcl.Diagnostics {
-	c := &ruleChecker{g: g, cat: catalog.Default()}
+// only disables the zone rule here. defaults holds the ranges of the defaults block's
+// attributes (nil when there is none). The password's value never appears in a diagnostic.
+func checkGroup(region string, g *Group, defaults map[string]hcl.Range) hcl.Diagnostics {
+	c := &ruleChecker{g: g, cat: catalog.Default(), defaults: defaults}
 	cfg := &g.Config
 
 	if c.set("count") && g.Count < 0 {
@@ -116,6 +125,7 @@ func checkGroup(region string, g *Group) hcl.Diagnostics {
 			"The project ID is %d. Set project_id to a project's ID, a whole number of 0 or more (0 is the default project).",
 			cfg.ProjectID)
 	}
+	c.checkRenewal()
 	if n := utf8.RuneCountInString(cfg.InstanceName); n > ruleMaxInstanceName {
 		if c.set("instance_name") {
 			c.errorf("instance-name-length", "instance_name", "Instance name too long",
@@ -128,6 +138,79 @@ func checkGroup(region string, g *Group) hcl.Diagnostics {
 		}
 	}
 	return c.diags
+}
+
+// checkRenewal checks renew, renew_within_days and renew_period, and warns about a window or
+// a renewal period written in a group that fleet does not renew. Those written in the
+// defaults block are checkDefaultsRenewal's: other groups may use them.
+func (c *ruleChecker) checkRenewal() {
+	rn := &c.g.Renewal
+	modeOK := slices.Contains(RenewModes, rn.Mode)
+	if !modeOK && c.set("renew") {
+		c.errorf("renew", "renew", "Invalid renewal mode",
+			"The renewal mode %q is not one of %s.%s Set renew to \"notify\" to only be shown when instances "+
+				"expire, \"auto\" for the cloud to renew them one month at each expiry, \"fleet\" for apply to "+
+				"renew them, or \"never\" to let them expire.",
+			rn.Mode, ruleQuotedList(RenewModes), ruleDidYouMean(rn.Mode, RenewModes))
+	}
+	if c.set("renew_within_days") && (rn.WithinDays < 1 || rn.WithinDays > MaxRenewWithinDays) {
+		c.errorf("renew-within", "renew_within_days", "Invalid renewal window",
+			"renew_within_days is %d. Apply renews an instance that expires within this many days; set it to a "+
+				"whole number of days from 1 to %d.", rn.WithinDays, MaxRenewWithinDays)
+	}
+	if c.set("renew_period") && (rn.Period < 1 || rn.Period > MaxRenewPeriod) {
+		c.errorf("renew-period", "renew_period", "Invalid renewal period",
+			"renew_period is %d months. A prepaid instance is renewed for 1 to %d months; set renew_period "+
+				"within that range.", rn.Period, MaxRenewPeriod)
+	}
+	if !modeOK || rn.Mode == RenewFleet {
+		return
+	}
+	for _, attr := range []string{"renew_within_days", "renew_period"} {
+		if c.set(attr) && !c.inherited(attr) {
+			c.report(hcl.DiagWarning, "renew-unused", attr, "Renewal setting without effect",
+				fmt.Sprintf("%s applies only to groups that fleet renews, and this group has renew = %q, so "+
+					"the value is not used. Set renew = \"fleet\" for apply to renew the instances, or remove %s.",
+					attr, rn.Mode, attr))
+		}
+	}
+}
+
+// checkDefaultsRenewal warns about renew_within_days and renew_period written in the defaults
+// block when no group that takes them renews with fleet: they have no effect then. defaults
+// holds the ranges of the defaults block's attributes.
+func checkDefaultsRenewal(groups []*Group, defaults map[string]hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, attr := range []string{"renew_within_days", "renew_period"} {
+		r, ok := defaults[attr]
+		if !ok || len(groups) == 0 {
+			continue
+		}
+		used := false
+		for _, g := range groups {
+			gr, ok := g.Ranges[attr]
+			if !ok || !sameRange(gr, r) {
+				continue
+			}
+			// A group whose renew is wrong may be meant to renew with fleet: the error is news enough.
+			if g.Renewal.Mode == RenewFleet || HasCode(g.Diags, "renew") {
+				used = true
+				break
+			}
+		}
+		if used {
+			continue
+		}
+		diags = append(diags, WithCode("renew-unused", &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Renewal setting without effect",
+			Detail: fmt.Sprintf("%s in the defaults block applies only to groups that fleet renews, and no group "+
+				"that takes it has renew = \"fleet\", so the value is not used. Set renew = \"fleet\" in the "+
+				"groups apply should renew, or in the defaults block, or remove %s.", attr, attr),
+			Subject: &r,
+		}))
+	}
+	return diags
 }
 
 // checkInstanceType checks the family and returns it when the catalog knows it.

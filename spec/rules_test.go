@@ -548,23 +548,25 @@ func TestRuleOddGroups(t *testing.T) {
 	all := map[string]hcl.Range{}
 	for _, a := range []string{"count", "cpu", "mem", "image_id", "image_type", "period", "instance_type", "zone_id",
 		"storage_type", "storage_size", "root_size", "os", "bandwidth_type", "bandwidth", "wan_ip", "vpc_id",
-		"subnet_id", "vpc_gateway", "private_ips", "password", "key_id", "project_id", "instance_name"} {
+		"subnet_id", "vpc_gateway", "private_ips", "password", "key_id", "project_id", "instance_name",
+		"renew", "renew_within_days", "renew_period"} {
 		all[a] = hcl.Range{Filename: "x.fleet.hcl", Start: hcl.Pos{Line: 1, Column: 1}}
 	}
-	if diags := checkGroup("", &Group{}); len(diags) != 0 {
+	if diags := checkGroup("", &Group{}, nil); len(diags) != 0 {
 		t.Errorf("empty group: got %s; want none", ruleDescribe(diags))
 	}
 	odd := []*Group{
 		{Ranges: all},
 		{Ranges: all, Count: -big, Config: Config{CPU: big, Mem: -big, Period: big, ZoneID: -1, StorageSize: big,
 			RootSize: -big, Bandwidth: -big, ProjectID: -big, OS: "windows", InstanceType: "CVM.S1", StorageType: "local",
-			PrivateIPs: []string{"", "::"}, Password: "\x00\xff", KeyID: "skey-", InstanceName: strings.Repeat("\xff", 100)}},
+			PrivateIPs: []string{"", "::"}, Password: "\x00\xff", KeyID: "skey-", InstanceName: strings.Repeat("\xff", 100)},
+			Renewal: Renewal{Mode: "\xff", WithinDays: -big, Period: big}},
 		{Ranges: all, Count: big, Config: Config{CPU: -big, Mem: big, OS: "linux", InstanceType: "CVM.I1", StorageType: "cloud",
-			StorageSize: -big, RootSize: big}},
+			StorageSize: -big, RootSize: big}, Renewal: Renewal{Mode: "auto", WithinDays: big, Period: -big}},
 	}
 	for i, g := range odd {
 		for _, region := range []string{"", "gz", "ap-mars"} {
-			diags := checkGroup(region, g)
+			diags := checkGroup(region, g, nil)
 			for _, d := range diags {
 				if d.Subject == nil || Code(d) == "" || d.Summary == "" || d.Detail == "" {
 					t.Errorf("group %d: incomplete diagnostic %+v", i, d)
@@ -572,7 +574,7 @@ func TestRuleOddGroups(t *testing.T) {
 			}
 		}
 	}
-	if diags := checkGroup("gz", &Group{Count: -1, Config: Config{PrivateIPs: []string{"1.2.3.4"}}}); len(diags) != 0 {
+	if diags := checkGroup("gz", &Group{Count: -1, Config: Config{PrivateIPs: []string{"1.2.3.4"}}}, nil); len(diags) != 0 {
 		t.Errorf("attributes without ranges: got %s; want none", ruleDescribe(diags))
 	}
 }
@@ -588,7 +590,7 @@ func BenchmarkCheckGroup(b *testing.B) {
 		OS: "linux", BandwidthType: "PayByBandwidth", Password: ruleLinuxPass, InstanceName: "web"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if diags := checkGroup("ap-guangzhou", g); len(diags) != 0 {
+		if diags := checkGroup("ap-guangzhou", g, nil); len(diags) != 0 {
 			b.Fatal(ruleDescribe(diags))
 		}
 	}
