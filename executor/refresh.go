@@ -2,8 +2,12 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"fleet/internal/cvm"
@@ -40,29 +44,61 @@ type MissingInstance struct {
 	Status int // the recorded status, which Refresh leaves as it was
 }
 
-// RefreshResult is what a refresh found. Changes and Missing are in the order of the state:
-// by group name, then by instance id.
+// RefreshResult is what a refresh found. Changes, Missing and Warnings are in the order of
+// the state: by group name, then by instance id.
 type RefreshResult struct {
 	Checked  int // instances asked about
 	Requests int // DescribeInstances calls made (each at most DescribeBatch ids)
 	Changes  []StatusChange
 	Missing  []MissingInstance
+	// Updated counts the instances whose zone, addresses, deadline or renew flag read
+	// differs from the recorded one (a first read included), whatever their status did.
+	Updated int
+	// Warnings are the parts of answers that could not be read, e.g. a deadline in an
+	// unexpected form: the value is recorded as unknown, never guessed.
+	Warnings []RefreshWarning
+}
+
+// RefreshWarning is one thing of an instance's answer that a refresh could not read.
+type RefreshWarning struct {
+	Group string
+	ID    string
+	Note  string
 }
 
 // Changed reports whether the refresh changed the state, so that it should be written.
-func (r *RefreshResult) Changed() bool { return len(r.Changes) > 0 }
+func (r *RefreshResult) Changed() bool { return len(r.Changes) > 0 || r.Updated > 0 }
 
-// Refresh reads the status of the instances recorded in st with DescribeInstances, at most
-// DescribeBatch ids a call, and records every status that changed: the instance's Status
-// becomes the one read and its StatusAt becomes now. StatusAt is thus the time the recorded
-// status was first read, and a refresh that finds nothing new leaves the state as it was.
-// Instances whose status is then returned (5), returning (6) or failed (-1) stop counting as
-// current (state.Instance.Gone), so the next plan buys their replacements.
+// DefaultRefreshParallel is how many DescribeInstances requests a refresh has in flight at
+// once by default.
+const DefaultRefreshParallel = 8
+
+// RefreshOptions tune a refresh.
+type RefreshOptions struct {
+	// Parallel is the most DescribeInstances requests in flight at once; 0 means
+	// DefaultRefreshParallel. The client's rate limit still applies to each of them.
+	Parallel int
+}
+
+// Refresh is RefreshWith with the default options.
+func Refresh(ctx context.Context, c Client, st *state.State, now time.Time) (*RefreshResult, error) {
+	return RefreshWith(ctx, c, st, now, RefreshOptions{})
+}
+
+// RefreshWith reads the instances recorded in st with DescribeInstances, at most
+// DescribeBatch ids a call and up to opts.Parallel calls at once, and records per instance
+// what it read: status, zone, private and public IPs, deadline and the cloud's renew flag.
+// Where any of them differs from what is recorded, all are replaced by the values read and
+// the instance's StatusAt becomes now. StatusAt is thus the time the recorded values were
+// read, and a refresh that finds nothing new leaves the state as it was. Instances whose
+// status is then returned (5), returning (6) or failed (-1) stop counting as current
+// (state.Instance.Gone), so the next plan buys their replacements. A deadline or renew flag
+// the answer gives in an unexpected form is recorded as unknown and reported in Warnings.
 //
 // Instances whose creation failed are not asked about again: that status is final. A
 // returned instance is asked about, because it may be restored.
 //
-// An id the answer does not contain is reported in Missing and keeps its recorded status. It
+// An id the answer does not contain is reported in Missing and keeps its recorded values. It
 // is not counted as gone: the API keeps returned instances visible (status 5) for a while, so
 // an instance that vanishes without being seen returned is more likely asked about in the
 // wrong region or with another account's credentials, and counting it as gone would make the
@@ -70,7 +106,7 @@ func (r *RefreshResult) Changed() bool { return len(r.Changes) > 0 }
 //
 // c should be wrapped with the same retry and rate-limit decorators as an apply. Refresh
 // changes st only when every call succeeded: on an error st is as it was.
-func Refresh(ctx context.Context, c Client, st *state.State, now time.Time) (*RefreshResult, error) {
+func RefreshWith(ctx context.Context, c Client, st *state.State, now time.Time, opts RefreshOptions) (*RefreshResult, error) {
 	if c == nil || st == nil {
 		return nil, fmt.Errorf("refresh: client and state are required")
 	}
@@ -95,7 +131,7 @@ func Refresh(ctx context.Context, c Client, st *state.State, now time.Time) (*Re
 		ids[i] = r.in.ID
 	}
 	res := &RefreshResult{Checked: len(ids)}
-	found, requests, err := describeByID(ctx, c, ids)
+	found, requests, err := describeByID(ctx, c, ids, opts.Parallel)
 	res.Requests = requests
 	if err != nil {
 		return res, fmt.Errorf("refresh: %w", err)
@@ -107,26 +143,85 @@ func Refresh(ctx context.Context, c Client, st *state.State, now time.Time) (*Re
 			res.Missing = append(res.Missing, MissingInstance{Group: r.group, ID: r.in.ID, Status: r.in.Status})
 			continue
 		}
-		if got.Status == r.in.Status {
-			continue
+		for _, note := range got.Notes {
+			res.Warnings = append(res.Warnings, RefreshWarning{Group: r.group, ID: r.in.ID, Note: note})
 		}
-		res.Changes = append(res.Changes, StatusChange{Group: r.group, ID: r.in.ID, Old: r.in.Status, New: got.Status})
-		r.in.Status = got.Status
-		t := at
-		r.in.StatusAt = &t
+		statusChanged := got.Status != r.in.Status
+		if statusChanged {
+			res.Changes = append(res.Changes, StatusChange{Group: r.group, ID: r.in.ID, Old: r.in.Status, New: got.Status})
+		}
+		detailsChanged := !sameDetails(r.in, got)
+		if detailsChanged {
+			res.Updated++
+		}
+		if statusChanged || detailsChanged {
+			RecordRead(r.in, got, at)
+		}
 	}
 	return res, nil
 }
 
+// RecordRead records in in what DescribeInstances answered about it, read at at: status,
+// zone, private and public IPs, deadline and renew flag, and StatusAt.
+func RecordRead(in *state.Instance, got cvm.Instance, at time.Time) {
+	in.Status = got.Status
+	in.ZoneID = got.ZoneID
+	in.PrivateIPs = cloneOrNil(got.PrivateIPs)
+	in.PublicIPs = cloneOrNil(got.PublicIPs)
+	in.Deadline = nil
+	if got.Deadline != nil {
+		d := got.Deadline.UTC()
+		in.Deadline = &d
+	}
+	in.AutoRenew = nil
+	if got.AutoRenew != nil {
+		n := *got.AutoRenew
+		in.AutoRenew = &n
+	}
+	t := at.UTC()
+	in.StatusAt = &t
+}
+
+// sameDetails reports whether the zone, addresses, deadline and renew flag recorded in in
+// are those of got.
+func sameDetails(in *state.Instance, got cvm.Instance) bool {
+	if in.ZoneID != got.ZoneID || !slices.Equal(in.PrivateIPs, got.PrivateIPs) || !slices.Equal(in.PublicIPs, got.PublicIPs) {
+		return false
+	}
+	switch {
+	case (in.Deadline == nil) != (got.Deadline == nil):
+		return false
+	case in.Deadline != nil && !in.Deadline.Equal(*got.Deadline):
+		return false
+	case (in.AutoRenew == nil) != (got.AutoRenew == nil):
+		return false
+	case in.AutoRenew != nil && *in.AutoRenew != *got.AutoRenew:
+		return false
+	}
+	return true
+}
+
+func cloneOrNil(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return slices.Clone(list)
+}
+
 // DescribeByID returns the instances among ids that DescribeInstances knows, by id, asking
-// at most DescribeBatch ids a call. Blank and repeated ids are asked about once; instances
-// of the answer that were not asked about are ignored.
+// at most DescribeBatch ids a call, up to DefaultRefreshParallel calls at once. Blank and
+// repeated ids are asked about once; instances of the answer that were not asked about are
+// ignored.
 func DescribeByID(ctx context.Context, c Client, ids []string) (map[string]cvm.Instance, error) {
-	found, _, err := describeByID(ctx, c, ids)
+	found, _, err := describeByID(ctx, c, ids, 0)
 	return found, err
 }
 
-func describeByID(ctx context.Context, c Client, ids []string) (map[string]cvm.Instance, int, error) {
+// describeByID asks about ids in requests of at most DescribeBatch ids, up to parallel of
+// them in flight at once (DefaultRefreshParallel when parallel <= 0). It returns what was
+// found, how many requests were sent, and the error of the first failed request in the
+// order of ids; after an error no further request is started.
+func describeByID(ctx context.Context, c Client, ids []string, parallel int) (map[string]cvm.Instance, int, error) {
 	asked := make(map[string]bool, len(ids))
 	uniq := make([]string, 0, len(ids))
 	for _, id := range ids {
@@ -136,24 +231,73 @@ func describeByID(ctx context.Context, c Client, ids []string) (map[string]cvm.I
 		}
 	}
 	found := make(map[string]cvm.Instance, len(uniq))
-	requests := 0
-	for start := 0; start < len(uniq); start += DescribeBatch {
-		if err := ctx.Err(); err != nil {
-			return nil, requests, err
+	chunks := (len(uniq) + DescribeBatch - 1) / DescribeBatch
+	if chunks == 0 {
+		return found, 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	if parallel <= 0 {
+		parallel = DefaultRefreshParallel
+	}
+	parallel = min(parallel, chunks)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answers := make([][]cvm.Instance, chunks)
+	errs := make([]error, chunks)
+	var (
+		next     atomic.Int64 // the next chunk to ask about
+		requests atomic.Int64
+		done     atomic.Int64 // chunks answered
+		wg       sync.WaitGroup
+	)
+	for range parallel {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= chunks || ctx.Err() != nil {
+					return
+				}
+				start := i * DescribeBatch
+				chunk := uniq[start:min(start+DescribeBatch, len(uniq))]
+				requests.Add(1)
+				list, err := c.DescribeInstances(ctx, cvm.DescribeFilter{InstanceIDs: chunk})
+				if err != nil {
+					errs[i] = fmt.Errorf("describe instances %d to %d of %d: %w", start+1, start+len(chunk), len(uniq), err)
+					cancel()
+					return
+				}
+				answers[i] = list
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	n := int(requests.Load())
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, n, err
 		}
-		chunk := uniq[start:min(start+DescribeBatch, len(uniq))]
-		requests++
-		list, err := c.DescribeInstances(ctx, cvm.DescribeFilter{InstanceIDs: chunk})
+	}
+	for _, err := range errs {
 		if err != nil {
-			return nil, requests, fmt.Errorf("describe instances %d to %d of %d: %w", start+1, start+len(chunk), len(uniq), err)
+			return nil, n, err
 		}
+	}
+	if int(done.Load()) != chunks {
+		// No request failed, but the context ended before every chunk was asked.
+		return nil, n, context.Cause(ctx)
+	}
+	for _, list := range answers {
 		for _, in := range list {
 			if asked[in.ID] {
 				found[in.ID] = in
 			}
 		}
 	}
-	return found, requests, nil
+	return found, n, nil
 }
 
 // StatusName returns the meaning of a DescribeInstances status code, e.g. "running" for 2.

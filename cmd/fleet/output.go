@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -70,9 +71,10 @@ type outputInstance struct {
 	ReadAt    *time.Time `json:"read_at"`
 }
 
-// outputDocument lists the instances of st that are not known to be gone, by group: the
-// zone and private address from the call that bought each one, the status from the last
-// read.
+// outputDocument lists the instances of st that are not known to be gone, by group, with
+// what the last refresh read: status, zone, addresses, deadline and renew flag. The zone and
+// private address fall back to those of the call that bought the instance while no refresh
+// has read them.
 func outputDocument(st *state.State) outputJSON {
 	doc := outputJSON{FormatVersion: "1.0", Fleet: st.Fleet, Groups: map[string]outputGroup{}}
 	for _, name := range st.GroupNames() {
@@ -82,12 +84,23 @@ func outputDocument(st *state.State) outputJSON {
 			if in.Gone() {
 				continue
 			}
-			oi := outputInstance{ID: in.ID, PublicIPs: []string{}, ReadAt: in.StatusAt}
-			if b := g.Batch(in.Batch); b != nil {
-				if z, err := strconv.Atoi(b.Params["zoneId"]); err == nil {
+			oi := outputInstance{ID: in.ID, PublicIPs: []string{}, ReadAt: in.StatusAt, Deadline: in.Deadline, AutoRenew: in.AutoRenew}
+			if len(in.PublicIPs) > 0 {
+				oi.PublicIPs = slices.Clone(in.PublicIPs)
+			}
+			if in.ZoneID != 0 {
+				z := in.ZoneID
+				oi.ZoneID = &z
+			}
+			if len(in.PrivateIPs) > 0 {
+				ip := in.PrivateIPs[0]
+				oi.PrivateIP = &ip
+			}
+			if b := g.Batch(in.Batch); b != nil && (oi.ZoneID == nil || oi.PrivateIP == nil) {
+				if z, err := strconv.Atoi(b.Params["zoneId"]); err == nil && oi.ZoneID == nil {
 					oi.ZoneID = &z
 				}
-				if ip := b.Params["privateIpAddresses.0"]; ip != "" {
+				if ip := b.Params["privateIpAddresses.0"]; ip != "" && oi.PrivateIP == nil {
 					oi.PrivateIP = &ip
 				}
 			}
@@ -108,7 +121,7 @@ func printOutput(w io.Writer, doc outputJSON) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tINSTANCE\tZONE\tPRIVATE IP\tSTATUS\tREAD AT")
+	fmt.Fprintln(tw, "GROUP\tINSTANCE\tZONE\tPRIVATE IP\tPUBLIC IPS\tSTATUS\tDEADLINE\tRENEW\tREAD AT")
 	dash := func(s *string) string {
 		if s == nil {
 			return "-"
@@ -125,8 +138,32 @@ func printOutput(w io.Writer, doc outputJSON) error {
 			if in.ReadAt != nil {
 				at = stateTime(*in.ReadAt)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, in.ID, zone, dash(in.PrivateIP), dash(in.Status), at)
+			public := "-"
+			if len(in.PublicIPs) > 0 {
+				public = strings.Join(in.PublicIPs, ",")
+			}
+			deadline := "-"
+			if in.Deadline != nil {
+				deadline = stateTime(*in.Deadline)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, in.ID, zone, dash(in.PrivateIP), public, dash(in.Status), deadline, autoRenewName(in.AutoRenew), at)
 		}
 	}
 	return tw.Flush()
+}
+
+// autoRenewName says what the cloud's renew flag means, "-" when it is unknown.
+func autoRenewName(flag *int) string {
+	if flag == nil {
+		return "-"
+	}
+	switch *flag {
+	case state.AutoRenewNotify:
+		return "notify"
+	case state.AutoRenewAuto:
+		return "auto"
+	case state.AutoRenewNever:
+		return "never"
+	}
+	return strconv.Itoa(*flag)
 }

@@ -30,7 +30,8 @@ func planRefresh(ctx context.Context, cfg cvm.Config, st *state.State, w io.Writ
 	fmt.Fprintf(w, "Refreshed %s in %s; the state file is not written.\n",
 		countNoun(res.Checked, "instance"), countNoun(res.Requests, "DescribeInstances request"))
 	printRefreshChanges(w, res, "the plan below shows whether it is replaced", "still counted")
-	if !res.Changed() {
+	printRefreshWarnings(w, res)
+	if len(res.Changes) == 0 {
 		fmt.Fprintln(w, "No status changed.")
 	}
 	fmt.Fprintln(w)

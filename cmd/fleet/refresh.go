@@ -26,7 +26,10 @@ func init() {
 			Short: "Update instance statuses in the state from DescribeInstances",
 			Long: `Refresh reads the status of every instance recorded in the state of DIR (default ".")
 with DescribeInstances, at most 100 instances a request, with the retries and the rate limit
-of apply, and records the statuses that changed. Instances that were returned (status 5),
+of apply, up to 8 requests at once, and records per instance what changed: status, zone,
+private and public IPs, deadline and the cloud's renew flag, with the time they were read. A
+deadline in an unexpected form is recorded as unknown, with a warning. Instances that were
+returned (status 5),
 are being returned (6) or whose creation failed (-1) stop counting as current, so the next
 plan buys their replacements.
 
@@ -35,7 +38,7 @@ recorded status: it still counts as current. The API keeps returned instances vi
 while, so an instance that vanishes unseen more likely belongs to another region or account
 than the one asked; check the credentials before anything else.
 
-The state is written (under its lock, atomically) only when a status changed; it needs no
+The state is written (under its lock, atomically) only when something changed; it needs no
 spec. Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and optionally
 TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
 
@@ -86,6 +89,14 @@ func refreshHuman(out io.Writer, res *executor.RefreshResult, st *state.State, s
 		fmt.Fprintf(out, "Warning: %d recorded %s not found in %s. Check that the credentials are those of the account that bought %s.\n",
 			len(res.Missing), refreshPlural(len(res.Missing), "instance was", "instances were"), st.Region, refreshPlural(len(res.Missing), "it", "them"))
 	}
+	printRefreshWarnings(out, res)
+	if res.Updated > 0 {
+		fmt.Fprintf(out, "Zone, addresses, deadline or renew flag read anew for %s.\n", countNoun(res.Updated, "instance"))
+	}
+	if written && len(res.Changes) == 0 {
+		fmt.Fprintf(out, "No status changed. State saved to %s (serial %d).\n", statePath, st.Serial)
+		return
+	}
 	if written {
 		fmt.Fprintf(out, "%d %s changed. State saved to %s (serial %d).\n", len(res.Changes), refreshPlural(len(res.Changes), "status", "statuses"), statePath, st.Serial)
 		return
@@ -112,6 +123,13 @@ func printRefreshChanges(w io.Writer, res *executor.RefreshResult, goneNote, mis
 	}
 }
 
+// printRefreshWarnings writes one line per part of an answer a refresh could not read.
+func printRefreshWarnings(w io.Writer, res *executor.RefreshResult) {
+	for _, wn := range res.Warnings {
+		fmt.Fprintf(w, "Warning: %s %s: %s\n", wn.Group, wn.ID, wn.Note)
+	}
+}
+
 // refreshOutput is the JSON rendering of a refresh.
 type refreshOutput struct {
 	FormatVersion string            `json:"format_version"`
@@ -120,6 +138,7 @@ type refreshOutput struct {
 	Requests      int               `json:"requests"`
 	Changes       []refreshChange   `json:"changes"`
 	Missing       []refreshMissing  `json:"missing"`
+	Warnings      []refreshWarning  `json:"warnings"`
 	Summary       refreshSummary    `json:"summary"`
 	State         refreshStateBrief `json:"state"`
 }
@@ -143,10 +162,18 @@ type refreshMissing struct {
 }
 
 // refreshSummary counts the changes, the instances gone and the ones missing.
+// refreshWarning is a part of an instance's answer that could not be read.
+type refreshWarning struct {
+	Group string `json:"group"`
+	ID    string `json:"id"`
+	Note  string `json:"note"`
+}
+
 type refreshSummary struct {
 	Changed int `json:"changed"`
 	Gone    int `json:"gone"`
 	Missing int `json:"missing"`
+	Updated int `json:"updated"` // instances whose zone, addresses, deadline or renew flag were read anew
 }
 
 // refreshStateBrief says whether the state was written, and its lineage and serial.
@@ -165,6 +192,7 @@ func refreshJSON(out io.Writer, res *executor.RefreshResult, st *state.State, wr
 		Requests:      res.Requests,
 		Changes:       []refreshChange{},
 		Missing:       []refreshMissing{},
+		Warnings:      []refreshWarning{},
 		State:         refreshStateBrief{Written: written, Lineage: st.Lineage, Serial: st.Serial},
 	}
 	for _, c := range res.Changes {
@@ -176,7 +204,10 @@ func refreshJSON(out io.Writer, res *executor.RefreshResult, st *state.State, wr
 	for _, m := range res.Missing {
 		o.Missing = append(o.Missing, refreshMissing{Group: m.Group, ID: m.ID, Status: m.Status})
 	}
-	o.Summary.Changed, o.Summary.Missing = len(res.Changes), len(res.Missing)
+	for _, w := range res.Warnings {
+		o.Warnings = append(o.Warnings, refreshWarning{Group: w.Group, ID: w.ID, Note: w.Note})
+	}
+	o.Summary.Changed, o.Summary.Missing, o.Summary.Updated = len(res.Changes), len(res.Missing), res.Updated
 	return writeJSON(out, "refresh result", o)
 }
 

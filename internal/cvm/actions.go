@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"fleet/internal/secret"
 )
@@ -360,5 +363,107 @@ func parseInstance(r json.RawMessage) (Instance, error) {
 			return Instance{}, err
 		}
 	}
+	if err := in.readAddresses(f); err != nil {
+		return Instance{}, err
+	}
+	in.readDeadline(f)
+	in.readAutoRenew(f)
 	return in, nil
+}
+
+// readAddresses reads the private addresses (lanIp, then privateIpAddresses) and the public
+// ones (wanIpSet), each once, in the order of the answer.
+func (in *Instance) readAddresses(f fields) error {
+	var private []string
+	if in.LanIP != "" {
+		private = append(private, in.LanIP)
+	}
+	if r, ok := f.get("privateIpAddresses", "PrivateIpAddresses"); ok {
+		list, err := stringList(r)
+		if err != nil {
+			return fmt.Errorf("privateIpAddresses: %w", err)
+		}
+		private = append(private, list...)
+	}
+	in.PrivateIPs = uniqueNonBlank(private)
+	if r, ok := f.get("wanIpSet", "WanIpSet"); ok {
+		list, err := stringList(r)
+		if err != nil {
+			return fmt.Errorf("wanIpSet: %w", err)
+		}
+		in.PublicIPs = uniqueNonBlank(list)
+	}
+	return nil
+}
+
+// uniqueNonBlank returns the trimmed, non-blank values of list, each once, in order; nil
+// when none.
+func uniqueNonBlank(list []string) []string {
+	var out []string
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// apiTime is the form of the times of the legacy API's answers, in Beijing time.
+const apiTime = "2006-01-02 15:04:05"
+
+// beijing is the zone of the legacy API's times.
+var beijing = time.FixedZone("CST", 8*3600)
+
+// postpaidDeadline is the deadlineTime of an instance that has none.
+const postpaidDeadline = "0000-00-00 00:00:00"
+
+// readDeadline reads deadlineTime in the form the documents give (YYYY-MM-DD hh:mm:ss, Beijing
+// time) or in RFC 3339. Any other text, or a date that does not exist, leaves Deadline nil
+// with a note: a guessed expiry could renew too late or let an instance lapse.
+func (in *Instance) readDeadline(f fields) {
+	r, ok := f.get("deadlineTime", "DeadlineTime")
+	if !ok || isNull(r) {
+		return
+	}
+	s, err := stringOf(r)
+	if err != nil {
+		in.DeadlineText = truncate(string(bytes.TrimSpace(r)), 80)
+		in.Notes = append(in.Notes, fmt.Sprintf("deadlineTime %s is not a date (%v): the deadline is left unknown", in.DeadlineText, err))
+		return
+	}
+	in.DeadlineText = s
+	t := strings.TrimSpace(s)
+	if t == "" || t == postpaidDeadline {
+		return
+	}
+	d, err := time.ParseInLocation(apiTime, t, beijing)
+	if err != nil {
+		d, err = time.Parse(time.RFC3339, t)
+	}
+	if err != nil {
+		in.Notes = append(in.Notes, fmt.Sprintf("deadlineTime %q is not in the form YYYY-MM-DD hh:mm:ss: the deadline is left unknown", truncate(s, 80)))
+		return
+	}
+	d = d.UTC()
+	in.Deadline = &d
+}
+
+// readAutoRenew reads the autoRenew flag; a value other than 0, 1 or 2 leaves it nil with a
+// note.
+func (in *Instance) readAutoRenew(f fields) {
+	r, ok := f.get("autoRenew", "AutoRenew")
+	if !ok || isNull(r) {
+		return
+	}
+	if s, err := stringOf(r); err == nil && strings.TrimSpace(s) == "" {
+		return
+	}
+	n, err := intOf(r)
+	if err != nil || n < 0 || n > 2 {
+		in.Notes = append(in.Notes, fmt.Sprintf("autoRenew %s is not 0, 1 or 2: the renew flag is left unknown", truncate(string(bytes.TrimSpace(r)), 40)))
+		return
+	}
+	v := int(n)
+	in.AutoRenew = &v
 }

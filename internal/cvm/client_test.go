@@ -786,7 +786,8 @@ func TestDescribePagination(t *testing.T) {
 	for i, in := range got {
 		want := Instance{ID: fmt.Sprintf("ins-%05d", i), Name: fmt.Sprintf("n%d", i), Status: 2,
 			ZoneID: 100003, CPU: 2, Mem: 4, LanIP: fmt.Sprintf("10.0.0.%d", i%250), ImageID: "img-1",
-			CreateTime: "2026-01-01 00:00:00"}
+			CreateTime: "2026-01-01 00:00:00",
+			PrivateIPs: []string{fmt.Sprintf("10.0.0.%d", i%250)}, PublicIPs: []string{"1.2.3.4"}}
 		if diff := cmp.Diff(want, in); diff != "" {
 			t.Fatalf("instance %d (-want +got):\n%s", i, diff)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // RunResult is the answer to a successful RunInstances call.
@@ -48,6 +49,21 @@ type Instance struct {
 	LanIP      string
 	ImageID    string
 	CreateTime string
+
+	PrivateIPs []string // lanIp first, then privateIpAddresses; nil when none
+	PublicIPs  []string // wanIpSet, EIPs included; nil when none
+
+	// Deadline is deadlineTime, the expiry, read as Beijing time when it carries no offset;
+	// nil when the answer has none, when it is the postpaid placeholder 0000-00-00 00:00:00,
+	// or when it could not be read. DeadlineText is the text as sent.
+	Deadline     *time.Time
+	DeadlineText string
+	// AutoRenew is the autoRenew flag (0 notify, 1 auto-renew, 2 will not renew); nil when
+	// the answer has none or one that could not be read.
+	AutoRenew *int
+	// Notes says, one sentence each, what of the answer could not be read and was left
+	// unknown rather than guessed: a deadline or renew flag in an unexpected form.
+	Notes []string
 }
 
 // DescribeFilter selects instances for DescribeInstances. The client walks every page.

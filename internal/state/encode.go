@@ -223,15 +223,35 @@ func (e *encoder) instance(in *Instance) {
 		return
 	}
 	e.open('{')
+	if in.AutoRenew != nil {
+		e.key("auto_renew")
+		e.int(*in.AutoRenew)
+	}
 	e.key("batch")
 	e.int(in.Batch)
+	if in.Deadline != nil {
+		e.key("deadline")
+		e.time(in.Deadline.MarshalJSON())
+	}
 	e.key("id")
 	e.str(in.ID)
+	if len(in.PrivateIPs) > 0 {
+		e.key("private_ips")
+		e.strs(in.PrivateIPs)
+	}
+	if len(in.PublicIPs) > 0 {
+		e.key("public_ips")
+		e.strs(in.PublicIPs)
+	}
 	e.key("status")
 	e.int(in.Status)
 	if in.StatusAt != nil {
 		e.key("status_at")
 		e.time(in.StatusAt.MarshalJSON())
+	}
+	if in.ZoneID != 0 {
+		e.key("zone_id")
+		e.int(in.ZoneID)
 	}
 	e.close('}')
 }

@@ -43,7 +43,7 @@ func TestEncodeMatchesReference(t *testing.T) {
 	awkward.Apply(JournalRecord{Group: "weird \"name\"\t", Batch: b})
 	empty := New("", "")
 	empty.Lineage = testLineage
-	for name, s := range map[string]*State{"sample": sampleState(), "awkward": awkward, "empty": empty} {
+	for name, s := range map[string]*State{"sample": sampleState(), "refreshed": refreshedState(), "awkward": awkward, "empty": empty} {
 		t.Run(name, func(t *testing.T) {
 			s.normalize()
 			got, err := encodeState(s)

@@ -562,6 +562,34 @@ func (p *parser) instance() (*Instance, bool) {
 			var t time.Time
 			ok = p.time(&t)
 			in.StatusAt = &t
+		case "zone_id":
+			i = 4
+			in.ZoneID, ok = p.int()
+		case "private_ips":
+			// null is left to encoding/json, as for every list.
+			i = 5
+			in.PrivateIPs, ok = p.strs()
+		case "public_ips":
+			i = 6
+			in.PublicIPs, ok = p.strs()
+		case "deadline":
+			i = 7
+			if p.null() {
+				ok = true
+				break
+			}
+			var t time.Time
+			ok = p.time(&t)
+			in.Deadline = &t
+		case "auto_renew":
+			i = 8
+			if p.null() {
+				ok = true
+				break
+			}
+			var n int
+			n, ok = p.int()
+			in.AutoRenew = &n
 		default:
 			return false
 		}

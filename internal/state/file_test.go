@@ -21,6 +21,9 @@ func TestRoundTripGolden(t *testing.T) {
 	cases := map[string]*State{
 		"empty":  empty,
 		"sample": sampleState(),
+		// What a refresh records per instance; sample.json, written before those fields
+		// were kept, must stay byte-identical.
+		"refreshed": refreshedState(),
 	}
 	for name, s := range cases {
 		t.Run(name, func(t *testing.T) {

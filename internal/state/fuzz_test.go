@@ -20,6 +20,12 @@ func FuzzRead(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good, []byte{})
+	refreshed, err := encodeState(refreshedState())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(refreshed, []byte{})
+	f.Add([]byte(`{"format_version":"1.0","lineage":"x","serial":0,"fleet":"f","region":"r","groups":{"g":{"batches":[{"seq":0,"kind":"run","goods_num":1,"status":"done","deal_ids":[],"instance_ids":["ins-1"],"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}],"instances":[{"id":"ins-1","batch":0,"status":2,"private_ips":[],"public_ips":["1.2.3.4"],"auto_renew":0,"deadline":null}]}}}`), []byte{})
 	f.Add([]byte(`{"format_version":"1.0","lineage":"x","serial":0,"fleet":"f","region":"r","groups":{}}`),
 		[]byte(`{"format_version":"1.0","lineage":"x","serial":0,"fleet":"f","region":"r"}`+"\n"+
 			`{"group":"g","batch":{"seq":0,"kind":"run","goods_num":1,"status":"done","deal_ids":[],"instance_ids":["ins-1"],"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}}`+"\n"))
@@ -62,6 +68,14 @@ func FuzzFastDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
+	refreshed, err := encodeState(refreshedState())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(refreshed)
+	f.Add([]byte(`{"groups":{"g":{"instances":[{"id":"i","zone_id":0,"private_ips":[],"public_ips":null,"deadline":null,"auto_renew":null}]}}}`))
+	f.Add([]byte(`{"groups":{"g":{"instances":[{"id":"i","auto_renew":-0,"zone_id":1e2,"deadline":"2027-13-01T00:00:00Z","private_ips":["a",1]}]}}}`))
+	f.Add([]byte(`{"groups":{"g":{"instances":[{"id":"i","auto_renew":1,"auto_renew":2}]}}}`))
 	f.Add([]byte(`{"format_version":"1.0","lineage":"x","serial":18446744073709551615,"groups":{"g":{"batches":[{"seq":-9223372036854775808,"kind":"r\u0075n","error":null,"params":{}}],"instances":[{"id":"i","status_at":null}]}}}`))
 	f.Add([]byte(`{"serial":01}`))
 	f.Add([]byte(`{"serial":1.0,"lineage":"a\ud800b"}`))
@@ -86,10 +100,16 @@ func FuzzFastDecode(f *testing.F) {
 	})
 }
 
-// TestFastDecodeMutations checks the property of FuzzFastDecode on seeded mutations of a
-// canonical state: bytes changed, dropped and inserted.
+// TestFastDecodeMutations checks the property of FuzzFastDecode on seeded mutations of
+// canonical states, with and without refreshed values: bytes changed, dropped and inserted.
 func TestFastDecodeMutations(t *testing.T) {
-	good, err := encodeState(sampleState())
+	for name, s := range map[string]*State{"sample": sampleState(), "refreshed": refreshedState()} {
+		t.Run(name, func(t *testing.T) { checkFastDecodeMutations(t, s) })
+	}
+}
+
+func checkFastDecodeMutations(t *testing.T, s *State) {
+	good, err := encodeState(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,29 @@ func sampleState() *State {
 	return s
 }
 
+// refreshedState returns sampleState with what a refresh records per instance: zone,
+// addresses, deadline and renew flag, one instance with each kind of value left unknown.
+func refreshedState() *State {
+	s := sampleState()
+	at := t0.Add(2 * time.Hour)
+	deadline := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
+	auto, notify := AutoRenewAuto, AutoRenewNotify
+	web := s.Groups["web"]
+	web.Instances[0].StatusAt = &at
+	web.Instances[0].ZoneID = 100003
+	web.Instances[0].PrivateIPs = []string{"10.0.0.7", "10.0.1.7"}
+	web.Instances[0].PublicIPs = []string{"203.0.113.7"}
+	web.Instances[0].Deadline = &deadline
+	web.Instances[0].AutoRenew = &auto
+	web.Instances[1].ZoneID = 100004
+	web.Instances[1].AutoRenew = &notify // 0 is a value, written as such
+	db := s.Groups["db"].Instances[0]
+	db.Status, db.StatusAt, db.ZoneID = InstanceRunning, &at, 100003
+	db.PrivateIPs = []string{"10.0.2.9"}
+	s.normalize()
+	return s
+}
+
 // writeFile writes data at path, failing the test on error.
 func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()

@@ -74,13 +74,28 @@ type BatchError struct {
 	Class   string `json:"class,omitempty"`
 }
 
-// Instance is one instance recorded in a group.
+// Instance is one instance recorded in a group. Status and the fields after it are what the
+// last refresh saw (DescribeInstances); each is left out of the file while it is unknown, so
+// a state written before they were kept reads, and writes, unchanged.
 type Instance struct {
 	ID       string     `json:"id"`
-	Batch    int        `json:"batch"`  // Seq of the batch that bought or imported it
-	Status   int        `json:"status"` // last DescribeInstances status; 0: never read
-	StatusAt *time.Time `json:"status_at,omitempty"`
+	Batch    int        `json:"batch"`               // Seq of the batch that bought or imported it
+	Status   int        `json:"status"`              // last DescribeInstances status; 0: never read
+	StatusAt *time.Time `json:"status_at,omitempty"` // when the recorded values were read
+
+	ZoneID     int        `json:"zone_id,omitempty"`     // numeric zone; 0: not read
+	PrivateIPs []string   `json:"private_ips,omitempty"` // lanIp (primary NIC) first; nil: not read or none
+	PublicIPs  []string   `json:"public_ips,omitempty"`  // wanIpSet, EIPs included; nil: not read or none
+	Deadline   *time.Time `json:"deadline,omitempty"`    // deadlineTime; nil: not read, none (postpaid) or unreadable
+	AutoRenew  *int       `json:"auto_renew,omitempty"`  // the cloud's flag (AutoRenew*); nil: not read
 }
+
+// The cloud's renew flag of an instance (DescribeInstances autoRenew, SetAutoRenew).
+const (
+	AutoRenewNotify = 0 // no automatic renewal: the owner is notified before expiry
+	AutoRenewAuto   = 1 // renewed one month at each expiry while the balance allows
+	AutoRenewNever  = 2 // will not be renewed
+)
 
 // Instance statuses of DescribeInstances that fleet acts on.
 const (

@@ -222,6 +222,15 @@ func (s *State) normalize() {
 				b.InstanceIDs = []string{}
 			}
 		}
+		for _, in := range g.Instances {
+			// An empty list of addresses is written as none, and read back as nil.
+			if in != nil && len(in.PrivateIPs) == 0 {
+				in.PrivateIPs = nil
+			}
+			if in != nil && len(in.PublicIPs) == 0 {
+				in.PublicIPs = nil
+			}
+		}
 		if !slices.IsSortedFunc(g.Batches, cmpBatch) {
 			sortBatches(g.Batches)
 		}

@@ -161,6 +161,11 @@ func FuzzStreamedDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
+	refreshed, err := encodeState(refreshedState())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(refreshed)
 	f.Add([]byte(`{"format_version":"1.0","lineage":"x","serial":1,"groups":{"g":{"batches":[{"seq":1,"kind":"r\u0075n","error":null,"params":{"a":"b"}}],"instances":[{"id":"i","status_at":null}]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		longest := 0
