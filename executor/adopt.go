@@ -36,7 +36,7 @@ var ErrNotListed = errors.New("an earlier attempt may have bought and its marker
 // matches any part of a name, and keeps only the instances that really carry it.
 //
 // c should be wrapped with the same retry and rate-limit decorators as an apply.
-func LookupMarker(ctx context.Context, c Client, marker string) ([]string, error) {
+func LookupMarker(ctx context.Context, c Lister, marker string) ([]string, error) {
 	if marker == "" {
 		return nil, errors.New("look up marker: empty marker")
 	}

@@ -17,7 +17,7 @@ import (
 	"fleet/spec"
 )
 
-var _ Client = (*cvm.Client)(nil)
+var _ cvm.Transport = (*cvm.Client)(nil)
 
 // countingJournal counts the commits of a journal.
 type countingJournal struct {
@@ -76,7 +76,7 @@ func benchApply(b *testing.B, n int, latency time.Duration, parallelism int) {
 		}
 		cj := &countingJournal{j: j}
 		res, err := Apply(context.Background(), p, Options{
-			Client: WithRetry(Detach(c), RetryPolicy{}), State: st, Journal: cj, Parallelism: parallelism,
+			Client: over(WithRetry(Detach(c), RetryPolicy{})), State: st, Journal: cj, Parallelism: parallelism,
 		})
 		commits += cj.n.Load()
 		if err != nil {

@@ -17,7 +17,7 @@ func TestClockRefusalIsDefinitive(t *testing.T) {
 	f.client.answer = func(map[string]string, int) (int, error) {
 		return 0, apiError(cvm.ClassClock, 4500, "InvalidRequest.ReplayAttack")
 	}
-	res, err := Apply(context.Background(), newPlan(c), f.opts(WithRetry(f.client, noSleep(4))))
+	res, err := Apply(context.Background(), newPlan(c), f.opts(over(WithRetry(wire(f.client), noSleep(4)))))
 	if err != nil {
 		t.Fatal(err)
 	}

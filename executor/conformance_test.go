@@ -14,7 +14,7 @@ import (
 // clientConformance checks what the executor relies on from any Client: a call buys
 // goodsNum instances, the same token with the same parameters gets the first answer again,
 // and another token buys anew.
-func clientConformance(t *testing.T, c Client) {
+func clientConformance(t *testing.T, c Buyer) {
 	ctx := context.Background()
 	p := benchPlan(1).Calls()[0].Params
 	p["goodsNum"] = "3"
@@ -62,6 +62,6 @@ func TestClientConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		clientConformance(t, c)
-		clientConformance(t, WithRetry(WithRateLimit(Detach(c), 100), RetryPolicy{}))
+		clientConformance(t, over(WithRetry(WithRateLimit(Detach(c), 100), RetryPolicy{})))
 	})
 }

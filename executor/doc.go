@@ -27,10 +27,15 @@
 //     the text of every error of a call is masked with secret.Mask and the call's secret
 //     values, in any encoding an answer may echo them in, and keeps its class.
 //   - Cancelling the context passed to Apply starts nothing new and stops retries. A call
-//     already journaled is let to finish (and its answer journaled) when the Client is
-//     wrapped with Detach, as `fleet apply` does: WithRetry(Detach(WithRateLimit(c, rate))).
+//     already journaled is let to finish (and its answer journaled) when the transport is
+//     wrapped with Detach, as `fleet apply` does: WithRetry(Detach(WithRateLimit(t, rate))).
 //
-// Retries, the rate limit and the log of attempts are decorators over Client (WithRetry,
-// WithRateLimit, WithLog; the log goes innermost, so that it sees every attempt); the
-// executor itself sends each call once through whatever Client it is given.
+// The executor's functions take the narrow interfaces of client.go (Lister, Buyer, Pricer,
+// Renewer), which cvm.API satisfies. Retries, the rate limit, the log of attempts and
+// detaching from cancellation are decorators of the one seam below it, cvm.Transport
+// (WithRetry, WithRateLimit or WithLimiter, WithLog, Detach; the log goes innermost, so that
+// it sees every attempt), each written once for every action: cvm.API{CVM:
+// WithRetry(Detach(WithLimiter(WithLog(t, log), l)), policy)}. The executor itself sends
+// each call once through whatever it is given, and looks before a resend through a hook
+// the retries ask (see WithRetry).
 package executor

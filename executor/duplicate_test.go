@@ -40,13 +40,13 @@ func dupFleet(t *testing.T) *spec.Fleet {
 }
 
 // planAndApply plans f against st and applies the plan through c, as fleet apply does.
-func planAndApply(t *testing.T, f *spec.Fleet, st *state.State, c Client) *Result {
+func planAndApply(t *testing.T, f *spec.Fleet, st *state.State, c cvm.Transport) *Result {
 	t.Helper()
 	p := planner.Compute(f, st)
 	if !p.Applyable() {
 		t.Fatalf("plan is not applyable: %v", p.Diagnostics)
 	}
-	res, err := Apply(context.Background(), p, Options{Client: WithRetry(Detach(c), noSleep(3)), State: st, Journal: &fakeJournal{}})
+	res, err := Apply(context.Background(), p, Options{Client: over(WithRetry(Detach(c), noSleep(3))), State: st, Journal: &fakeJournal{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestResumeRefusedByAuthStaysPending(t *testing.T) {
 // that expired meanwhile (temporary credentials have a lifetime; a long retry sequence can
 // outlive it).
 type expiringClient struct {
-	Client
+	typedClient
 	mu    sync.Mutex
 	calls int
 }
@@ -111,7 +111,7 @@ func (c *expiringClient) RunInstances(ctx context.Context, params map[string]str
 	if n > 1 {
 		return cvm.RunResult{}, apiError(cvm.ClassAuth, 4104, "AuthFailure.TokenFailure")
 	}
-	return c.Client.RunInstances(ctx, params)
+	return c.typedClient.RunInstances(ctx, params)
 }
 
 // The first attempt of a call buys and loses its answer; the retry is refused because the
@@ -128,12 +128,12 @@ func TestRefusalAfterLostAnswerStaysPending(t *testing.T) {
 		return -1, nil
 	}
 
-	planAndApply(t, f, st, &expiringClient{Client: cloud})
+	planAndApply(t, f, st, wire(&expiringClient{typedClient: cloud}))
 	if b := st.Groups["web"].Batch(0); b.Status == state.StatusFailed {
 		t.Errorf("batch web #0 is failed after a lost answer and a refused retry; want pending (the first attempt bought)")
 	}
 
-	planAndApply(t, f, st, cloud) // fresh credentials
+	planAndApply(t, f, st, wire(cloud)) // fresh credentials
 	if got := len(cloud.bought); got != 3 {
 		t.Errorf("the cloud sold %d instances for a group of 3: bought twice", got)
 	}
@@ -158,7 +158,7 @@ func TestMarkerlessResumeRefusedByAuthStaysPending(t *testing.T) {
 		c.ClientToken = planner.Token(p.Fleet, p.Region, p.ProjectID, c.Group, c.Seq, c.Params)
 		c.Params["clientToken"] = c.ClientToken
 	}
-	res, err := Apply(context.Background(), p, Options{Client: WithRetry(Detach(good), noSleep(3)), State: st, Journal: &fakeJournal{}})
+	res, err := Apply(context.Background(), p, Options{Client: over(WithRetry(Detach(good), noSleep(3))), State: st, Journal: &fakeJournal{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func TestEchoedPasswordIsMaskedInEveryEncoding(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			opts := f.opts(WithRetry(WithLog(f.client, logger), noSleep(3)))
+			opts := f.opts(over(WithRetry(WithLog(wire(f.client), logger), noSleep(3))))
 			opts.Secret = func(hash string) (string, bool) { return echoPassword, hash == secret.Hash(echoPassword) }
 			web, api := newCall("web", 0, 1), newCall("api", 0, 1)
 			web.Params["password"], api.Params["password"] = secret.Hash(echoPassword), secret.Hash(echoPassword)

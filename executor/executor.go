@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +28,7 @@ type SecretResolver func(hash string) (string, bool)
 
 // Options configure Apply.
 type Options struct {
-	Client  Client       // usually WithRetry(Detach(WithRateLimit(cvm client, rate)), policy)
+	Client  Buyer        // usually cvm.API{CVM: WithRetry(Detach(WithRateLimit(cvm client, rate)), policy)}
 	State   *state.State // the in-memory state; every journaled record is applied to it
 	Journal Journal      // the journal beside the state file
 	Secret  SecretResolver
@@ -400,9 +399,8 @@ func (x *applier) findBatch(group string, seq int) *state.Batch {
 
 // send makes the call through the Client. It runs in its own goroutine.
 func (x *applier) send(ctx context.Context, j *job, finished chan<- *job) {
-	obs := &observer{beforeResend: func(ctx context.Context, last error) (cvm.RunResult, bool, error) {
-		stop, err := x.lookBeforeResend(ctx, j, last)
-		return cvm.RunResult{}, stop, err
+	obs := &observer{beforeResend: func(ctx context.Context, last error) (bool, error) {
+		return x.lookBeforeResend(ctx, j, last)
 	}, onRetry: func(attempt int, err error, delay time.Duration) {
 		if !answeredUnbought(err) {
 			j.unsure = true
@@ -533,16 +531,17 @@ func (x *applier) skip(c *planner.Call, err error) {
 }
 
 // Definitive reports whether err is a refusal of the API after which nothing was bought and
-// the same call would be refused again: bad parameters, credentials, balance, quota, or a
-// timestamp outside the API's window (a local clock that is off). A
-// token reused with other parameters is not definitive: something was bought with it.
+// the same call would be refused again: bad parameters, credentials, balance, quota, an
+// instance that cannot take the operation, or a timestamp outside the API's window (a local
+// clock that is off). A token reused with other parameters is not definitive: something was
+// bought with it.
 func Definitive(err error) bool {
 	var e *cvm.Error
 	if errors.As(err, &e) && e.Name == "InvalidParameter.IdempotentParameterMismatch" {
 		return false
 	}
 	switch cvm.ClassOf(err) {
-	case cvm.ClassParameter, cvm.ClassAuth, cvm.ClassBalance, cvm.ClassQuota, cvm.ClassClock:
+	case cvm.ClassParameter, cvm.ClassAuth, cvm.ClassBalance, cvm.ClassQuota, cvm.ClassClock, cvm.ClassState:
 		return true
 	}
 	return false
@@ -558,15 +557,10 @@ func (j *job) mayHaveBought() bool {
 }
 
 // answeredUnbought reports whether a failed attempt was answered by the API with an error
-// code (busy, rate limit, timestamp...), which shows that it bought nothing. A transport
-// error, an answer that could not be read or an internal error of the API may hide one.
-func answeredUnbought(err error) bool {
-	var e *cvm.Error
-	if !errors.As(err, &e) || e.Name == "" && e.Code == 0 {
-		return false
-	}
-	return e.HTTPStatus < 500 && !strings.HasPrefix(e.Name, "InternalError")
-}
+// code (busy, rate limit, timestamp...), which shows that it bought nothing (cvm.Refused). A
+// transport error, an answer that could not be read or an internal error of the API may hide
+// one.
+func answeredUnbought(err error) bool { return cvm.Refused(err) }
 
 func batchError(err error) *state.BatchError {
 	be := &state.BatchError{Message: err.Error(), Class: cvm.ClassOf(err).String()}

@@ -69,7 +69,7 @@ func newFixture() *fixture {
 	return &fixture{client: newFake(), journal: &fakeJournal{}, state: newState()}
 }
 
-func (f *fixture) opts(c Client) Options {
+func (f *fixture) opts(c Buyer) Options {
 	if c == nil {
 		c = f.client
 	}
@@ -180,7 +180,7 @@ func TestApplyDefinitiveErrorGroupsIndependent(t *testing.T) {
 				return -1, nil
 			}
 			p := newPlan(newCall("api", 0, 1), newCall("api", 1, 1), newCall("web", 0, 2))
-			o := f.opts(WithRetry(f.client, noSleep(5)))
+			o := f.opts(over(WithRetry(wire(f.client), noSleep(5))))
 			o.Parallelism = 1
 			res, err := Apply(context.Background(), p, o)
 			if err != nil {
@@ -207,7 +207,7 @@ func TestApplyUnknownOutcomeStaysPending(t *testing.T) {
 	f := newFixture()
 	netErr := &cvm.Error{Action: "RunInstances", Class: cvm.ClassRetryable, Err: errors.New("i/o timeout")}
 	f.client.answer = func(map[string]string, int) (int, error) { return 0, netErr }
-	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 2)), f.opts(WithRetry(f.client, noSleep(3))))
+	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 2)), f.opts(over(WithRetry(wire(f.client), noSleep(3)))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestApplyUnknownOutcomeStaysPending(t *testing.T) {
 func TestApplyUnknownErrorIsNotRetried(t *testing.T) {
 	f := newFixture()
 	f.client.answer = func(map[string]string, int) (int, error) { return 0, errors.New("something odd") }
-	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 1)), f.opts(WithRetry(f.client, noSleep(5))))
+	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 1)), f.opts(over(WithRetry(wire(f.client), noSleep(5)))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestApplyLostAnswerResolvedByRetry(t *testing.T) {
 		}
 		return -1, nil
 	}
-	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 4)), f.opts(WithRetry(f.client, noSleep(3))))
+	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 4)), f.opts(over(WithRetry(wire(f.client), noSleep(3)))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestApplyInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	var res *Result
-	o := f.opts(WithRetry(WithRateLimit(Detach(f.client), 0), noSleep(3)))
+	o := f.opts(over(WithRetry(WithRateLimit(Detach(wire(f.client)), 0), noSleep(3))))
 	o.Parallelism = 2
 	go func() {
 		var err error
@@ -500,7 +500,7 @@ func TestEchoedSecretIsRedacted(t *testing.T) {
 		}
 		return 0, &cvm.Error{Action: "RunInstances", Code: 4000, Name: "InvalidParameter.PasswordNotConformSpecs", Message: "password " + p["password"] + " is weak", Class: class}
 	}
-	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 1)), f.opts(WithRetry(f.client, noSleep(3))))
+	res, err := Apply(context.Background(), newPlan(newCall("web", 0, 1)), f.opts(over(WithRetry(wire(f.client), noSleep(3)))))
 	if err != nil {
 		t.Fatal(err)
 	}

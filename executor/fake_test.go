@@ -13,10 +13,11 @@ import (
 )
 
 var (
-	_ Client = (*fakeClient)(nil)
-	_ Client = (*retryClient)(nil)
-	_ Client = (*limited)(nil)
-	_ Client = detached{}
+	_ Buyer         = (*fakeClient)(nil)
+	_ cvm.Transport = (*retrying)(nil)
+	_ cvm.Transport = (*limited)(nil)
+	_ cvm.Transport = detached{}
+	_ cvm.Transport = (*logged)(nil)
 )
 
 // fakeClient is an in-memory cloud honouring client tokens: the same token gets the first

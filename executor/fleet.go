@@ -30,7 +30,7 @@ type FoundInstance struct {
 // out. Instances named before markers carried the fleet's tag cannot be found this way.
 //
 // c should be wrapped with the same retry and rate-limit decorators as an apply.
-func FindFleet(ctx context.Context, c Client, fleet, region string) ([]FoundInstance, error) {
+func FindFleet(ctx context.Context, c Lister, fleet, region string) ([]FoundInstance, error) {
 	word, tag := planner.FleetSearchWord(fleet, region), planner.FleetTag(fleet, region)
 	list, err := c.DescribeInstances(ctx, cvm.DescribeFilter{SearchWord: word})
 	if err != nil {
@@ -162,7 +162,7 @@ type GuardReport struct {
 // returns nil when the plan buys only for groups the state knows (without a lookup) or when
 // every instance found is recorded: instances the state records never block anything. An
 // error means the check could not be made; the caller must not buy then.
-func CheckEmptyState(ctx context.Context, c Client, p *planner.Plan, st *state.State) (*GuardReport, error) {
+func CheckEmptyState(ctx context.Context, c Lister, p *planner.Plan, st *state.State) (*GuardReport, error) {
 	if p == nil {
 		return nil, errors.New("check for unrecorded instances: no plan")
 	}

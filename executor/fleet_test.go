@@ -61,7 +61,7 @@ func marked(prefix, name, marker string, n int) []cvm.Instance {
 
 // buyNamed buys one instance through c with the parameters of call but the given name and a
 // token of its own.
-func buyNamed(t *testing.T, c Client, call *planner.Call, name string) {
+func buyNamed(t *testing.T, c Buyer, call *planner.Call, name string) {
 	t.Helper()
 	p := copyParams(call.Params)
 	p["instanceName"] = name

@@ -31,7 +31,7 @@ func (echoClient) InquiryInstancePrice(ctx context.Context, params map[string]st
 func TestWithLogRecordsAttemptsWithoutSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := WithLog(echoClient{}, logger)
+	c := over(WithLog(wire(echoClient{}), logger))
 	params := map[string]string{"clientToken": "prod-web-0-abc", "goodsNum": "3", "password": "S3cret!pass"}
 
 	ctx := withCallLabel(context.Background(), "web", 2)
@@ -56,8 +56,9 @@ func TestWithLogRecordsAttemptsWithoutSecrets(t *testing.T) {
 	}
 	for i, want := range [][]string{
 		{"level=WARN", "action=RunInstances", "group=web", "seq=2", "token=prod-web-0-abc", "goods_num=3", "class=parameter", "duration=", secret.Masked},
-		{"level=INFO", "action=InquiryInstancePrice", "token=prod-web-0-abc", "price_fen=1234", "duration="},
-		{"level=INFO", "action=DescribeInstances", "ids=1", "found=1", "duration="},
+		// The inquiry sends no client token (cvm.PriceParams): only what is sent is logged.
+		{"level=INFO", "action=InquiryInstancePrice", "goods_num=3", "price_fen=1234", "duration="},
+		{"level=INFO", "action=DescribeInstances", "ids=1", "found=1", "total=1", "duration="},
 	} {
 		for _, w := range want {
 			if !strings.Contains(lines[i], w) {
@@ -68,7 +69,7 @@ func TestWithLogRecordsAttemptsWithoutSecrets(t *testing.T) {
 }
 
 func TestWithLogNilLoggerIsIdentity(t *testing.T) {
-	var c Client = echoClient{}
+	c := wire(echoClient{})
 	if got := WithLog(c, nil); got != c {
 		t.Errorf("WithLog(c, nil) = %T, want c itself", got)
 	}
@@ -77,7 +78,7 @@ func TestWithLogNilLoggerIsIdentity(t *testing.T) {
 func TestWithLogLevelFiltersSuccesses(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c := WithLog(echoClient{}, logger)
+	c := over(WithLog(wire(echoClient{}), logger))
 	if _, err := c.InquiryInstancePrice(context.Background(), map[string]string{}); err != nil {
 		t.Fatal(err)
 	}

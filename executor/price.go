@@ -29,7 +29,7 @@ type Quote struct {
 //
 // c should be wrapped with the same retry and rate-limit decorators as an apply. The plan
 // is not changed; a caller that shows the price sets p.Summary.PriceFen to &q.Total.
-func Price(ctx context.Context, c Client, p *planner.Plan) (*Quote, error) {
+func Price(ctx context.Context, c Pricer, p *planner.Plan) (*Quote, error) {
 	if c == nil || p == nil {
 		return nil, fmt.Errorf("price: client and plan are required")
 	}

@@ -36,6 +36,10 @@ func (f *priceFake) DescribeInstances(context.Context, cvm.DescribeFilter) ([]cv
 	return nil, errors.New("priceFake knows no instances")
 }
 
+func (f *priceFake) RenewalPrice(context.Context, string, int) (int64, error) {
+	return 0, errors.New("priceFake knows no renewals")
+}
+
 func (f *priceFake) InquiryInstancePrice(_ context.Context, params map[string]string) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -293,7 +297,7 @@ func TestPriceAgainstSimulator(t *testing.T) {
 	}
 	plan := planner.Compute(f, nil)
 	sim, c := simClient(t, cvmsim.Config{Seed: 1})
-	q, err := Price(context.Background(), WithRetry(c, RetryPolicy{}), plan)
+	q, err := Price(context.Background(), over(WithRetry(c, RetryPolicy{})), plan)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ type RefreshOptions struct {
 }
 
 // Refresh is RefreshWith with the default options.
-func Refresh(ctx context.Context, c Client, st *state.State, now time.Time) (*RefreshResult, error) {
+func Refresh(ctx context.Context, c Lister, st *state.State, now time.Time) (*RefreshResult, error) {
 	return RefreshWith(ctx, c, st, now, RefreshOptions{})
 }
 
@@ -106,7 +106,7 @@ func Refresh(ctx context.Context, c Client, st *state.State, now time.Time) (*Re
 //
 // c should be wrapped with the same retry and rate-limit decorators as an apply. Refresh
 // changes st only when every call succeeded: on an error st is as it was.
-func RefreshWith(ctx context.Context, c Client, st *state.State, now time.Time, opts RefreshOptions) (*RefreshResult, error) {
+func RefreshWith(ctx context.Context, c Lister, st *state.State, now time.Time, opts RefreshOptions) (*RefreshResult, error) {
 	if c == nil || st == nil {
 		return nil, fmt.Errorf("refresh: client and state are required")
 	}
@@ -212,7 +212,7 @@ func cloneOrNil(list []string) []string {
 // at most DescribeBatch ids a call, up to DefaultRefreshParallel calls at once. Blank and
 // repeated ids are asked about once; instances of the answer that were not asked about are
 // ignored.
-func DescribeByID(ctx context.Context, c Client, ids []string) (map[string]cvm.Instance, error) {
+func DescribeByID(ctx context.Context, c Lister, ids []string) (map[string]cvm.Instance, error) {
 	found, _, err := describeByID(ctx, c, ids, 0)
 	return found, err
 }
@@ -221,7 +221,7 @@ func DescribeByID(ctx context.Context, c Client, ids []string) (map[string]cvm.I
 // them in flight at once (DefaultRefreshParallel when parallel <= 0). It returns what was
 // found, how many requests were sent, and the error of the first failed request in the
 // order of ids; after an error no further request is started.
-func describeByID(ctx context.Context, c Client, ids []string, parallel int) (map[string]cvm.Instance, int, error) {
+func describeByID(ctx context.Context, c Lister, ids []string, parallel int) (map[string]cvm.Instance, int, error) {
 	asked := make(map[string]bool, len(ids))
 	uniq := make([]string, 0, len(ids))
 	for _, id := range ids {

@@ -200,7 +200,7 @@ func TestRefreshParallelWithinRateLimit(t *testing.T) {
 	st, fake := manyInstances(1000)
 	const rate = 50.0
 	start := time.Now()
-	res, err := RefreshWith(context.Background(), WithRateLimit(fake, rate), st, time.Unix(0, 0), RefreshOptions{Parallel: 8})
+	res, err := RefreshWith(context.Background(), over(WithRateLimit(wire(fake), rate)), st, time.Unix(0, 0), RefreshOptions{Parallel: 8})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,7 +223,7 @@ func TestRefreshErrorLeavesStateAsItWas(t *testing.T) {
 		}
 		return nil
 	}}
-	_, err := Refresh(context.Background(), WithRetry(fake, RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }}), st, time.Unix(0, 0))
+	_, err := Refresh(context.Background(), over(WithRetry(wire(fake), RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }})), st, time.Unix(0, 0))
 	if !errors.Is(err, refused) {
 		t.Fatalf("error %v, want the API's refusal", err)
 	}
@@ -244,7 +244,7 @@ func TestRefreshRetriesThroughTheDecorator(t *testing.T) {
 		}
 		return nil
 	}}
-	c := WithRetry(fake, RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }})
+	c := over(WithRetry(wire(fake), RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }}))
 	res, err := Refresh(context.Background(), c, st, time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +364,7 @@ func TestRefreshAgainstSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := sim.RequestCount("DescribeInstances")
-	r, err := Refresh(context.Background(), WithRetry(WithRateLimit(c, 0), RetryPolicy{}), st, time.Unix(0, 0))
+	r, err := Refresh(context.Background(), over(WithRetry(WithRateLimit(c, 0), RetryPolicy{})), st, time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,13 +18,13 @@ import (
 
 // applyAt plans f against st and applies the plan through c at the given time, as fleet
 // apply does, with a retry policy that does not wait.
-func applyAt(t *testing.T, st *state.State, c Client, now time.Time) *Result {
+func applyAt(t *testing.T, st *state.State, c cvm.Transport, now time.Time) *Result {
 	t.Helper()
 	p := planner.Compute(dupFleet(t), st)
 	if !p.Applyable() {
 		t.Fatalf("plan is not applyable: %v", p.Diagnostics)
 	}
-	res, err := Apply(context.Background(), p, Options{Client: WithRetry(Detach(c), noSleep(4)), State: st, Journal: &fakeJournal{},
+	res, err := Apply(context.Background(), p, Options{Client: over(WithRetry(Detach(c), noSleep(4))), State: st, Journal: &fakeJournal{},
 		Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -52,12 +52,12 @@ func TestRetryLooksBeforeResend(t *testing.T) {
 // laggingClient lists at most show instances of any DescribeInstances, as a listing that
 // lags the purchase does.
 type laggingClient struct {
-	Client
+	typedClient
 	show int
 }
 
 func (l *laggingClient) DescribeInstances(ctx context.Context, f cvm.DescribeFilter) ([]cvm.Instance, error) {
-	list, err := l.Client.DescribeInstances(ctx, f)
+	list, err := l.typedClient.DescribeInstances(ctx, f)
 	if len(list) > l.show {
 		list = list[:l.show]
 	}
@@ -70,7 +70,7 @@ func (l *laggingClient) DescribeInstances(ctx context.Context, f cvm.DescribeFil
 // is taken as what it bought.
 func TestListingLagBuysNothingMore(t *testing.T) {
 	sim, c := simClient(t, cvmsim.Config{TokenTTL: time.Nanosecond})
-	lag := &laggingClient{Client: c, show: 1}
+	lag := &laggingClient{typedClient: c, show: 1}
 	st := state.New("prod", "ap-guangzhou")
 	t0 := time.Now()
 
@@ -78,7 +78,7 @@ func TestListingLagBuysNothingMore(t *testing.T) {
 	if err := sim.SetFaults(0, 1); err != nil {
 		t.Fatal(err)
 	}
-	res := applyAt(t, st, lag, t0)
+	res := applyAt(t, st, wire(lag), t0)
 	if res.Pending != 1 || len(sim.Instances()) != 3 {
 		t.Fatalf("apply 1: %d pending, the simulator sold %d; want 1 pending and 3 sold", res.Pending, len(sim.Instances()))
 	}
@@ -93,14 +93,14 @@ func TestListingLagBuysNothingMore(t *testing.T) {
 	}
 
 	// Apply 2, a minute later: the listing still lags; nothing is bought.
-	res = applyAt(t, st, lag, t0.Add(time.Minute))
+	res = applyAt(t, st, wire(lag), t0.Add(time.Minute))
 	if res.Pending != 1 || len(sim.Instances()) != 3 {
 		t.Fatalf("apply 2: %d pending, the simulator sold %d; want 1 pending and still 3 sold", res.Pending, len(sim.Instances()))
 	}
 
 	// Apply 3: the listing caught up; the call is adopted whole.
 	lag.show = 100
-	res = applyAt(t, st, lag, t0.Add(2*time.Minute))
+	res = applyAt(t, st, wire(lag), t0.Add(2*time.Minute))
 	if b := st.Groups["web"].Batch(0); b.Status != state.StatusDone || len(b.InstanceIDs) != 3 || res.Adopted != 3 {
 		t.Errorf("apply 3: batch %s with %d instances, %d adopted; want done with 3", b.Status, len(b.InstanceIDs), res.Adopted)
 	}
@@ -111,12 +111,12 @@ func TestListingLagBuysNothingMore(t *testing.T) {
 	// A call older than ListingLag whose listing shows part: that part is what it bought.
 	st2 := state.New("prod", "ap-guangzhou")
 	sim2, c2 := simClient(t, cvmsim.Config{TokenTTL: time.Nanosecond, DropRate: 1})
-	lag2 := &laggingClient{Client: c2, show: 2}
-	applyAt(t, st2, lag2, t0)
+	lag2 := &laggingClient{typedClient: c2, show: 2}
+	applyAt(t, st2, wire(lag2), t0)
 	if err := sim2.SetFaults(0, 0); err != nil {
 		t.Fatal(err)
 	}
-	applyAt(t, st2, lag2, t0.Add(ListingLag+time.Minute))
+	applyAt(t, st2, wire(lag2), t0.Add(ListingLag+time.Minute))
 	if b := st2.Groups["web"].Batch(0); b.Status != state.StatusDone || len(b.InstanceIDs) != 2 {
 		t.Errorf("old call: batch %s with %d instances; want done with the 2 listed", b.Status, len(b.InstanceIDs))
 	}

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -63,100 +62,61 @@ func Retryable(err error) bool {
 	return cvm.ClassOf(err) == cvm.ClassRetryable
 }
 
-// WithRetry returns a Client that repeats a failed RunInstances while the error is Retryable,
-// with exponential backoff and full jitter, within the policy's bounds. The parameters (and so
-// the client token) are the same in every attempt; the inner client draws a fresh Nonce and
-// Timestamp per attempt. Cancelling the context stops the retries and the waits between them.
-// DescribeInstances and InquiryInstancePrice, which buy nothing, are retried the same way.
-func WithRetry(c Client, p RetryPolicy) Client {
-	return &retryClient{inner: c, p: p.withDefaults()}
+// WithRetry returns a Transport that repeats a failed attempt while the error is Retryable,
+// with exponential backoff and full jitter, within the policy's bounds, for every action
+// alike. The parameters (and so a client token) are the same in every attempt; the inner
+// transport draws a fresh Nonce and Timestamp per attempt. Cancelling the context stops the
+// retries and the waits between them. Call returns the answer and error of the last attempt.
+//
+// An attempt that may have taken effect (cvm.Refused is false: a transport error, HTTP 5xx,
+// an internal error) is sent again only when that cannot do it twice: when the action is
+// cvm.Idempotent (reads, SetAutoRenew, RunInstances with its clientToken), or when the
+// call's context carries a hook that looks before each resend (see observer.beforeResend)
+// and lets it. RenewInstance, which takes no client token, is thus not resent after such an
+// error without a hook: its error is returned, and the caller finds out by reading the
+// deadline. Errors that show nothing happened (busy, a rate limit) are retried for every
+// action.
+func WithRetry(t cvm.Transport, p RetryPolicy) cvm.Transport {
+	return &retrying{inner: t, p: p.withDefaults()}
 }
 
-type retryClient struct {
-	inner Client
+type retrying struct {
+	inner cvm.Transport
 	p     RetryPolicy
 }
 
-func (r *retryClient) RunInstances(ctx context.Context, params map[string]string) (cvm.RunResult, error) {
-	var res cvm.RunResult
-	obs := observerFrom(ctx)
-	err := r.do(ctx, func(ctx context.Context) error {
-		if obs != nil && obs.beforeResend != nil && obs.attempts > 0 && obs.lastErr != nil {
-			// An earlier attempt may have bought: the caller looks before anything is resent.
-			found, stop, err := obs.beforeResend(ctx, obs.lastErr)
-			if stop {
-				res = found
-				return &finalError{err}
-			}
-		}
-		var err error
-		res, err = r.inner.RunInstances(ctx, params)
-		if obs != nil {
-			obs.lastErr = err
-		}
-		return err
-	})
-	var fe *finalError
-	if errors.As(err, &fe) {
-		return res, fe.err
-	}
-	return res, err
-}
-
-// finalError ends the retries of a call with err (nil: the call is resolved without
-// another attempt).
-type finalError struct{ err error }
-
-func (e *finalError) Error() string {
-	if e.err == nil {
-		return "resolved without another attempt"
-	}
-	return e.err.Error()
-}
-
-func (r *retryClient) DescribeInstances(ctx context.Context, f cvm.DescribeFilter) ([]cvm.Instance, error) {
-	var res []cvm.Instance
-	err := r.do(ctx, func(ctx context.Context) error {
-		var err error
-		res, err = r.inner.DescribeInstances(ctx, f)
-		return err
-	})
-	return res, err
-}
-
-func (r *retryClient) InquiryInstancePrice(ctx context.Context, params map[string]string) (int64, error) {
-	var res int64
-	err := r.do(ctx, func(ctx context.Context) error {
-		var err error
-		res, err = r.inner.InquiryInstancePrice(ctx, params)
-		return err
-	})
-	return res, err
-}
-
-func (r *retryClient) do(ctx context.Context, attempt func(context.Context) error) error {
+func (r *retrying) Call(ctx context.Context, action string, params map[string]string) (cvm.Answer, error) {
 	obs := observerFrom(ctx)
 	start := r.p.Now()
 	ceiling := r.p.BaseDelay
 	for n := 1; ; n++ {
-		err := attempt(ctx)
-		var fe *finalError
-		if errors.As(err, &fe) {
-			return err
-		}
+		ans, err := r.inner.Call(ctx, action, params)
 		obs.attempt()
 		if err == nil || !Retryable(err) || n >= r.p.MaxAttempts || ctx.Err() != nil {
-			return err
+			return ans, err
+		}
+		hook := obs.hook()
+		if hook == nil && !cvm.Idempotent(action, params) && !cvm.Refused(err) {
+			// Sent again, an attempt that may have taken effect could take it twice.
+			return ans, err
 		}
 		delay := r.p.Jitter(ceiling)
 		if r.p.Now().Add(delay).Sub(start) > r.p.MaxTime {
-			return err
+			return ans, err
 		}
 		obs.retry(n, err, delay)
 		if serr := r.p.Sleep(ctx, delay); serr != nil {
-			return err // interrupted: the last answer stands
+			return ans, err // interrupted: the last answer stands
 		}
 		ceiling = min(2*ceiling, r.p.MaxDelay)
+		if hook != nil {
+			if stop, herr := obs.resolve(ctx, hook, err); stop {
+				if herr == nil {
+					herr = cvm.ErrResolved
+				}
+				return nil, herr
+			}
+		}
 	}
 }
 
@@ -175,15 +135,18 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // observer lets the executor count the attempts and see the retries of one call through the
-// decorators. It travels in the call's context.
+// decorators, and look before a resend. It travels in the call's context; it is used by the
+// one goroutine that runs the call, and by the calls its hook makes in that goroutine.
 type observer struct {
-	attempts int // written by the one goroutine that runs the call
+	attempts int // attempts of the call, and of the calls its hook made
 	onRetry  func(attempt int, err error, delay time.Duration)
-	// beforeResend, when set, is asked before a RunInstances attempt that follows a failed
-	// one, with that failure: it may resolve the call instead (stop), with what it found or
-	// the error the call ends with.
-	beforeResend func(ctx context.Context, last error) (found cvm.RunResult, stop bool, err error)
-	lastErr      error // the last attempt's error
+	// beforeResend, when set, is asked before an attempt that follows a failed one, whatever
+	// the action, with that failure. It may resolve the call instead (stop): the call then
+	// ends with err; when err is nil, the transport answers cvm.ErrResolved, and the typed
+	// method returns its zero value and no error: whatever the hook found reaches its maker
+	// through the hook's closure. The calls the hook makes are not looked before.
+	beforeResend func(ctx context.Context, last error) (stop bool, err error)
+	resolving    bool // the hook is running
 }
 
 type observerKey struct{}
@@ -209,64 +172,73 @@ func (o *observer) retry(n int, err error, d time.Duration) {
 	}
 }
 
-// Detach returns a Client whose attempts, once started, are not cancelled by their context:
-// an interrupted apply lets the requests in flight finish so that their answers are recorded.
-// The context's values still reach the inner client.
-func Detach(c Client) Client { return detached{c} }
-
-type detached struct{ inner Client }
-
-func (d detached) RunInstances(ctx context.Context, params map[string]string) (cvm.RunResult, error) {
-	return d.inner.RunInstances(context.WithoutCancel(ctx), params)
-}
-
-func (d detached) DescribeInstances(ctx context.Context, f cvm.DescribeFilter) ([]cvm.Instance, error) {
-	return d.inner.DescribeInstances(context.WithoutCancel(ctx), f)
-}
-
-func (d detached) InquiryInstancePrice(ctx context.Context, params map[string]string) (int64, error) {
-	return d.inner.InquiryInstancePrice(context.WithoutCancel(ctx), params)
-}
-
-// WithRateLimit returns a Client that starts at most rate calls a second (every attempt
-// counts), spaced evenly: a token bucket holding one token. A rate of 0 or less means no limit.
-// Waiting for a slot ends with the context's error when the context is done; nothing is sent
-// then.
-func WithRateLimit(c Client, rate float64) Client {
-	if rate <= 0 {
-		return c
+// hook returns the hook to ask before a resend, nil when there is none or when it is running
+// (the call is one the hook makes).
+func (o *observer) hook() func(ctx context.Context, last error) (bool, error) {
+	if o == nil || o.resolving {
+		return nil
 	}
-	return &limited{inner: c, l: newLimiter(rate, time.Now)}
+	return o.beforeResend
+}
+
+// resolve asks hook, marking it as running meanwhile.
+func (o *observer) resolve(ctx context.Context, hook func(context.Context, error) (bool, error), last error) (bool, error) {
+	o.resolving = true
+	defer func() { o.resolving = false }()
+	return hook(ctx, last)
+}
+
+// Detach returns a Transport whose attempts, once started, are not cancelled by their
+// context: an interrupted apply lets the requests in flight finish so that their answers are
+// recorded. The context's values still reach the inner transport.
+func Detach(t cvm.Transport) cvm.Transport { return detached{t} }
+
+type detached struct{ inner cvm.Transport }
+
+func (d detached) Call(ctx context.Context, action string, params map[string]string) (cvm.Answer, error) {
+	return d.inner.Call(context.WithoutCancel(ctx), action, params)
+}
+
+// WithRateLimit returns a Transport that starts at most rate attempts a second, spaced
+// evenly: WithLimiter(t, NewLimiter(rate)). A rate of 0 or less means no limit.
+func WithRateLimit(t cvm.Transport, rate float64) cvm.Transport {
+	return WithLimiter(t, NewLimiter(rate))
+}
+
+// WithLimiter returns a Transport whose every attempt waits for its turn from l; several
+// transports wrapped with one Limiter share its budget (the CVM and trade modules count
+// against one account). A nil Limiter means no limit: t itself. Waiting for a turn ends with
+// the context's error when the context is done; nothing is sent then.
+func WithLimiter(t cvm.Transport, l *Limiter) cvm.Transport {
+	if l == nil {
+		return t
+	}
+	return &limited{inner: t, l: l}
 }
 
 type limited struct {
-	inner Client
-	l     *limiter
+	inner cvm.Transport
+	l     *Limiter
 }
 
-func (l *limited) RunInstances(ctx context.Context, params map[string]string) (cvm.RunResult, error) {
-	if err := l.l.wait(ctx); err != nil {
-		return cvm.RunResult{}, err
-	}
-	return l.inner.RunInstances(ctx, params)
-}
-
-func (l *limited) DescribeInstances(ctx context.Context, f cvm.DescribeFilter) ([]cvm.Instance, error) {
+func (l *limited) Call(ctx context.Context, action string, params map[string]string) (cvm.Answer, error) {
 	if err := l.l.wait(ctx); err != nil {
 		return nil, err
 	}
-	return l.inner.DescribeInstances(ctx, f)
+	return l.inner.Call(ctx, action, params)
 }
 
-func (l *limited) InquiryInstancePrice(ctx context.Context, params map[string]string) (int64, error) {
-	if err := l.l.wait(ctx); err != nil {
-		return 0, err
+// NewLimiter returns a Limiter of rate starts a second, nil (no limit) when rate is 0 or less.
+func NewLimiter(rate float64) *Limiter {
+	if rate <= 0 {
+		return nil
 	}
-	return l.inner.InquiryInstancePrice(ctx, params)
+	return newLimiter(rate, time.Now)
 }
 
-// limiter hands out evenly spaced start times.
-type limiter struct {
+// Limiter hands out evenly spaced start times: a token bucket holding one token. It is safe
+// for concurrent use.
+type Limiter struct {
 	interval time.Duration
 	now      func() time.Time
 	sleep    func(ctx context.Context, d time.Duration) error
@@ -275,12 +247,12 @@ type limiter struct {
 	next time.Time // the earliest start of the next call
 }
 
-func newLimiter(rate float64, now func() time.Time) *limiter {
-	return &limiter{interval: time.Duration(float64(time.Second) / rate), now: now, sleep: sleepCtx}
+func newLimiter(rate float64, now func() time.Time) *Limiter {
+	return &Limiter{interval: time.Duration(float64(time.Second) / rate), now: now, sleep: sleepCtx}
 }
 
 // wait blocks until the caller's turn.
-func (l *limiter) wait(ctx context.Context) error {
+func (l *Limiter) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

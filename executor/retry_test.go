@@ -25,7 +25,7 @@ func TestRetryBackoff(t *testing.T) {
 		Sleep:  func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil },
 	}
 	params := map[string]string{"clientToken": "t-1", "goodsNum": "2"}
-	res, err := WithRetry(f, p).RunInstances(context.Background(), params)
+	res, err := over(WithRetry(wire(f), p)).RunInstances(context.Background(), params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestRetryClasses(t *testing.T) {
 			f := newFake()
 			want := apiError(tt.class, 1, "X")
 			f.answer = func(map[string]string, int) (int, error) { return 0, want }
-			_, err := WithRetry(f, noSleep(4)).RunInstances(context.Background(), map[string]string{"clientToken": "t"})
+			_, err := over(WithRetry(wire(f), noSleep(4))).RunInstances(context.Background(), map[string]string{"clientToken": "t"})
 			if !errors.Is(err, want) {
 				t.Fatalf("got %v, want %v", err, want)
 			}
@@ -87,7 +87,7 @@ func TestRetryMaxTime(t *testing.T) {
 		Jitter: func(d time.Duration) time.Duration { return d },
 		Sleep:  func(_ context.Context, d time.Duration) error { now = now.Add(d); return nil },
 	}
-	if _, err := WithRetry(f, p).RunInstances(context.Background(), map[string]string{}); err == nil {
+	if _, err := over(WithRetry(wire(f), p)).RunInstances(context.Background(), map[string]string{"clientToken": "t"}); err == nil {
 		t.Fatal("got success, want the last error")
 	}
 	if got := len(f.sent); got != 6 {
@@ -104,7 +104,7 @@ func TestRetryStopsOnCancel(t *testing.T) {
 		}
 		return 0, apiError(cvm.ClassRetryable, 6000, "")
 	}
-	_, err := WithRetry(f, RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond}).RunInstances(ctx, map[string]string{})
+	_, err := over(WithRetry(wire(f), RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond})).RunInstances(ctx, map[string]string{"clientToken": "t"})
 	if cvm.ClassOf(err) != cvm.ClassRetryable {
 		t.Fatalf("got %v, want the last answer", err)
 	}
@@ -115,10 +115,13 @@ func TestRetryStopsOnCancel(t *testing.T) {
 
 func TestDetachLetsAttemptFinish(t *testing.T) {
 	var seen error
-	c := Detach(ctxClient(func(ctx context.Context) { seen = ctx.Err() }))
+	c := Detach(transportFunc(func(ctx context.Context, _ string, _ map[string]string) (cvm.Answer, error) {
+		seen = ctx.Err()
+		return cvm.Answer{}, nil
+	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.RunInstances(ctx, nil); err != nil {
+	if _, err := c.Call(ctx, "RunInstances", nil); err != nil {
 		t.Fatal(err)
 	}
 	if seen != nil {
@@ -126,21 +129,11 @@ func TestDetachLetsAttemptFinish(t *testing.T) {
 	}
 }
 
-type ctxClient func(ctx context.Context)
+// transportFunc is a cvm.Transport made of a function.
+type transportFunc func(ctx context.Context, action string, params map[string]string) (cvm.Answer, error)
 
-func (f ctxClient) RunInstances(ctx context.Context, _ map[string]string) (cvm.RunResult, error) {
-	f(ctx)
-	return cvm.RunResult{}, nil
-}
-
-func (f ctxClient) DescribeInstances(ctx context.Context, _ cvm.DescribeFilter) ([]cvm.Instance, error) {
-	f(ctx)
-	return nil, nil
-}
-
-func (f ctxClient) InquiryInstancePrice(ctx context.Context, _ map[string]string) (int64, error) {
-	f(ctx)
-	return 0, nil
+func (f transportFunc) Call(ctx context.Context, action string, params map[string]string) (cvm.Answer, error) {
+	return f(ctx, action, params)
 }
 
 func TestLimiterSpacing(t *testing.T) {
@@ -171,13 +164,13 @@ func TestLimiterSpacing(t *testing.T) {
 
 func TestRateLimitCancelledSendsNothing(t *testing.T) {
 	f := newFake()
-	c := WithRateLimit(f, 0.001)
+	c := over(WithRateLimit(wire(f), 0.001))
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := c.RunInstances(ctx, map[string]string{}); err != nil {
+	if _, err := c.RunInstances(ctx, map[string]string{"goodsNum": "1"}); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	if _, err := c.RunInstances(ctx, map[string]string{}); !errors.Is(err, context.Canceled) {
+	if _, err := c.RunInstances(ctx, map[string]string{"goodsNum": "1"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 	if len(f.sent) != 1 {

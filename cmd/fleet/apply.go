@@ -71,7 +71,9 @@ The first interrupt (Ctrl-C, SIGTERM) starts no new call and waits for the calls
 be answered and recorded; a second one exits at once.
 
 Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY and optionally
-TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry.
+TENCENTCLOUD_SECURITY_TOKEN; FLEET_ENDPOINT sets the API entry, FLEET_TRADE_ENDPOINT that of
+the trade module (SetAutoRenew; by default FLEET_ENDPOINT when that is a loopback address,
+as the simulator serves both, else https://trade.api.qcloud.com/v2/index.php).
 
 Output that can no longer be written (a pipe whose reader has gone) is dropped: it never
 stops an apply, which goes on to record every call and exits with its own status.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 
@@ -13,12 +14,13 @@ import (
 	"fleet/internal/cvm"
 )
 
-// Environment variables of the cloud credentials, the API entry and the log level.
+// Environment variables of the cloud credentials, the API entries and the log level.
 const (
 	envSecretID = "TENCENTCLOUD_SECRET_ID"
 	envKey      = "TENCENTCLOUD_SECRET_KEY"
 	envToken    = "TENCENTCLOUD_SECURITY_TOKEN"
 	envEndpoint = "FLEET_ENDPOINT"
+	envTrade    = "FLEET_TRADE_ENDPOINT"
 	envLog      = "FLEET_LOG"
 )
 
@@ -44,22 +46,47 @@ func cloudConfig() (cvm.Config, error) {
 }
 
 // newCloudClient returns the client through which every command talks to the API of cfg in
-// region: each attempt logged (one line on stderr at the level FLEET_LOG names, none when it
-// is unset), at most rate calls a second (0: no limit), retried as apply retries, and an
-// attempt already sent when the command is interrupted let to finish (executor.Detach).
-// It is the one place where the API client is made and wrapped.
+// region: the CVM module at cfg's endpoint and the trade module (SetAutoRenew) at
+// tradeEndpoint's, each attempt logged (one line on stderr at the level FLEET_LOG names,
+// none when it is unset), at most rate calls a second to both modules together (0: no
+// limit), retried as apply retries, and an attempt already sent when the command is
+// interrupted let to finish (executor.Detach). It is the one place where the API client is
+// made and wrapped: each transport once, whatever the action.
 func newCloudClient(cfg cvm.Config, region string, rate float64) (executor.Client, error) {
 	cfg.Region = region
 	c, err := cvm.New(cfg)
 	if err != nil {
 		return nil, err
 	}
+	tcfg := cfg
+	tcfg.Endpoint = tradeEndpoint(os.Getenv(envTrade), cfg.Endpoint)
+	trade, err := cvm.New(tcfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envTrade, err)
+	}
 	logger, err := envLogger()
 	if err != nil {
 		return nil, err
 	}
-	logged := executor.WithLog(c, logger)
-	return executor.WithRetry(executor.Detach(executor.WithRateLimit(logged, rate)), executor.RetryPolicy{}), nil
+	limiter := executor.NewLimiter(rate)
+	wrap := func(t cvm.Transport) cvm.Transport {
+		logged := executor.WithLog(t, logger)
+		return executor.WithRetry(executor.Detach(executor.WithLimiter(logged, limiter)), executor.RetryPolicy{})
+	}
+	return cvm.API{CVM: wrap(c), Trade: wrap(trade)}, nil
+}
+
+// tradeEndpoint returns the endpoint of the trade module: FLEET_TRADE_ENDPOINT (trade) when
+// set; else FLEET_ENDPOINT (cvmEndpoint) when it names a loopback host, because the simulator
+// serves both modules on one listener; else cvm.DefaultTradeEndpoint.
+func tradeEndpoint(trade, cvmEndpoint string) string {
+	if trade != "" {
+		return trade
+	}
+	if u, err := url.Parse(cvmEndpoint); err == nil && cvmEndpoint != "" && cvm.IsLoopbackHost(u.Hostname()) {
+		return cvmEndpoint
+	}
+	return cvm.DefaultTradeEndpoint
 }
 
 // envLogger returns the logger FLEET_LOG asks for: text lines on stderr at that level, or nil

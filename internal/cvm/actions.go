@@ -20,11 +20,11 @@ import (
 // the caller records what was bought and plans the rest anew. An answer of success that
 // names no instance at all is returned as an error of ClassUnknown, because a caller that
 // recorded it as done would buy the whole call again while its deal may still deliver.
-func (c *Client) RunInstances(ctx context.Context, params map[string]string) (RunResult, error) {
+func (a API) RunInstances(ctx context.Context, params map[string]string) (RunResult, error) {
 	const action = "RunInstances"
-	f, err := c.call(ctx, action, params)
+	f, err := a.cvm().Call(ctx, action, params)
 	if err != nil {
-		return RunResult{}, err
+		return RunResult{}, callErr(err)
 	}
 	res, err := parseRunResult(action, f)
 	if err != nil {
@@ -53,16 +53,16 @@ func goodsNum(params map[string]string) int {
 	return n
 }
 
-func parseRunResult(action string, f fields) (RunResult, error) {
+func parseRunResult(action string, f Answer) (RunResult, error) {
 	var res RunResult
-	if r, ok := f.get("dealIds", "DealIdSet"); ok {
+	if r, ok := f.Get("dealIds", "DealIdSet"); ok {
 		ids, err := stringList(r)
 		if err != nil {
 			return RunResult{}, malformed(action, 200, "dealIds: %v", err)
 		}
 		res.DealIDs = ids
 	}
-	if r, ok := f.get("unInstanceIds", "InstanceIdSet"); ok {
+	if r, ok := f.Get("unInstanceIds", "InstanceIdSet"); ok {
 		m, err := instanceIDMap(r)
 		if err != nil {
 			return RunResult{}, malformed(action, 200, "unInstanceIds: %v", err)
@@ -112,11 +112,11 @@ func instanceIDMap(r json.RawMessage) (map[string][]string, error) {
 // InquiryInstancePrice asks the price in fen (CNY cents) of the purchase that RunInstances
 // would make with params, using the new-purchase variant of the action: instanceType=1 and the
 // family (RunInstances' instanceType) in instanceModel.
-func (c *Client) InquiryInstancePrice(ctx context.Context, params map[string]string) (int64, error) {
+func (a API) InquiryInstancePrice(ctx context.Context, params map[string]string) (int64, error) {
 	const action = "InquiryInstancePrice"
-	f, err := c.call(ctx, action, PriceParams(params))
+	f, err := a.cvm().Call(ctx, action, PriceParams(params))
 	if err != nil {
-		return 0, err
+		return 0, callErr(err)
 	}
 	return parsePrice(action, f)
 }
@@ -147,12 +147,12 @@ func PriceParams(run map[string]string) map[string]string {
 	return out
 }
 
-func parsePrice(action string, f fields) (int64, error) {
-	r, ok := f.get("price")
+func parsePrice(action string, f Answer) (int64, error) {
+	r, ok := f.Get("price")
 	if !ok {
-		if inner, ok2 := f.get("data"); ok2 {
+		if inner, ok2 := f.Get("data"); ok2 {
 			if df, err := decodeObject(inner); err == nil {
-				r, ok = df.get("price")
+				r, ok = df.Get("price")
 			}
 		}
 	}
@@ -177,9 +177,9 @@ const describePageSize = 100
 const maxDescribePages = 10000
 
 // DescribeInstances returns every instance that matches f, walking the pages of at most 100
-// for the caller. An id list longer than 100 is asked in several requests. Each instance
-// appears once, in the order of the answers.
-func (c *Client) DescribeInstances(ctx context.Context, f DescribeFilter) ([]Instance, error) {
+// for the caller, one Call a page. An id list longer than 100 is asked in several requests.
+// Each instance appears once, in the order of the answers.
+func (a API) DescribeInstances(ctx context.Context, f DescribeFilter) ([]Instance, error) {
 	base := map[string]string{}
 	if f.SearchWord != "" {
 		base["searchWord"] = f.SearchWord
@@ -205,9 +205,9 @@ func (c *Client) DescribeInstances(ctx context.Context, f DescribeFilter) ([]Ins
 		return nil, nil // only blank ids: nothing can match, and no filter would match all
 	}
 	if len(ids) == 0 {
-		list, err := c.describeAll(ctx, base)
+		list, err := a.describeAll(ctx, base)
 		if err != nil {
-			return nil, err
+			return nil, callErr(err)
 		}
 		add(list)
 		return out, nil
@@ -219,9 +219,9 @@ func (c *Client) DescribeInstances(ctx context.Context, f DescribeFilter) ([]Ins
 		for i, id := range chunk {
 			params["instanceIds."+strconv.Itoa(i)] = id
 		}
-		list, err := c.describeAll(ctx, params)
+		list, err := a.describeAll(ctx, params)
 		if err != nil {
-			return nil, err
+			return nil, callErr(err)
 		}
 		add(list)
 	}
@@ -242,7 +242,7 @@ func uniqueIDs(ids []string) []string {
 }
 
 // describeAll walks every page of one DescribeInstances query.
-func (c *Client) describeAll(ctx context.Context, params map[string]string) ([]Instance, error) {
+func (a API) describeAll(ctx context.Context, params map[string]string) ([]Instance, error) {
 	const action = "DescribeInstances"
 	var out []Instance
 	offset := 0
@@ -251,7 +251,7 @@ func (c *Client) describeAll(ctx context.Context, params map[string]string) ([]I
 		maps.Copy(p, params)
 		p["offset"] = strconv.Itoa(offset)
 		p["limit"] = strconv.Itoa(describePageSize)
-		f, err := c.call(ctx, action, p)
+		f, err := a.cvm().Call(ctx, action, p)
 		if err != nil {
 			return nil, err
 		}
@@ -279,15 +279,15 @@ func (c *Client) describeAll(ctx context.Context, params map[string]string) ([]I
 	return nil, malformed(action, 200, "more than %d pages", maxDescribePages)
 }
 
-func parseDescribePage(action string, f fields) (list []Instance, total int, hasTotal bool, err error) {
-	if r, ok := f.get("totalCount", "TotalCount"); ok && !isNull(r) {
+func parseDescribePage(action string, f Answer) (list []Instance, total int, hasTotal bool, err error) {
+	if r, ok := f.Get("totalCount", "TotalCount"); ok && !isNull(r) {
 		n, err := intOf(r)
 		if err != nil || n < 0 || n > 1<<31-1 {
 			return nil, 0, false, malformed(action, 200, "totalCount: %s", describeErr(err, n))
 		}
 		total, hasTotal = int(n), true
 	}
-	r, ok := f.get("instanceSet", "InstanceSet")
+	r, ok := f.Get("instanceSet", "InstanceSet")
 	if !ok || isNull(r) {
 		if !hasTotal {
 			// Neither a list nor a count: reading it as "no instances" would make every
@@ -373,12 +373,12 @@ func parseInstance(r json.RawMessage) (Instance, error) {
 
 // readAddresses reads the private addresses (lanIp, then privateIpAddresses) and the public
 // ones (wanIpSet), each once, in the order of the answer.
-func (in *Instance) readAddresses(f fields) error {
+func (in *Instance) readAddresses(f Answer) error {
 	var private []string
 	if in.LanIP != "" {
 		private = append(private, in.LanIP)
 	}
-	if r, ok := f.get("privateIpAddresses", "PrivateIpAddresses"); ok {
+	if r, ok := f.Get("privateIpAddresses", "PrivateIpAddresses"); ok {
 		list, err := stringList(r)
 		if err != nil {
 			return fmt.Errorf("privateIpAddresses: %w", err)
@@ -386,7 +386,7 @@ func (in *Instance) readAddresses(f fields) error {
 		private = append(private, list...)
 	}
 	in.PrivateIPs = uniqueNonBlank(private)
-	if r, ok := f.get("wanIpSet", "WanIpSet"); ok {
+	if r, ok := f.Get("wanIpSet", "WanIpSet"); ok {
 		list, err := stringList(r)
 		if err != nil {
 			return fmt.Errorf("wanIpSet: %w", err)
@@ -421,8 +421,8 @@ const postpaidDeadline = "0000-00-00 00:00:00"
 // readDeadline reads deadlineTime in the form the documents give (YYYY-MM-DD hh:mm:ss, Beijing
 // time) or in RFC 3339. Any other text, or a date that does not exist, leaves Deadline nil
 // with a note: a guessed expiry could renew too late or let an instance lapse.
-func (in *Instance) readDeadline(f fields) {
-	r, ok := f.get("deadlineTime", "DeadlineTime")
+func (in *Instance) readDeadline(f Answer) {
+	r, ok := f.Get("deadlineTime", "DeadlineTime")
 	if !ok || isNull(r) {
 		return
 	}
@@ -451,8 +451,8 @@ func (in *Instance) readDeadline(f fields) {
 
 // readAutoRenew reads the autoRenew flag; a value other than 0, 1 or 2 leaves it nil with a
 // note.
-func (in *Instance) readAutoRenew(f fields) {
-	r, ok := f.get("autoRenew", "AutoRenew")
+func (in *Instance) readAutoRenew(f Answer) {
+	r, ok := f.Get("autoRenew", "AutoRenew")
 	if !ok || isNull(r) {
 		return
 	}

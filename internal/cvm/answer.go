@@ -21,18 +21,20 @@ var errorName = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$`)
 // taken effect.
 var ErrMalformedAnswer = errors.New("malformed answer")
 
-// fields are the members of an answer object, looked up by exact name first, then
-// case-insensitively.
-type fields map[string]json.RawMessage
+// Answer holds the members of one answer object of the API, as received (numbers and strings
+// undecoded). A style-B answer's members are those of its Response object.
+type Answer map[string]json.RawMessage
 
-func (f fields) get(names ...string) (json.RawMessage, bool) {
+// Get returns the first of names the answer has, looked up by exact name first, then
+// case-insensitively (the documents and the API do not agree on the case of every member).
+func (a Answer) Get(names ...string) (json.RawMessage, bool) {
 	for _, n := range names {
-		if v, ok := f[n]; ok {
+		if v, ok := a[n]; ok {
 			return v, true
 		}
 	}
 	for _, n := range names {
-		for k, v := range f {
+		for k, v := range a {
 			if strings.EqualFold(k, n) {
 				return v, true
 			}
@@ -47,10 +49,10 @@ func malformed(action string, status int, format string, args ...any) *Error {
 }
 
 // decodeObject decodes b as one JSON object and nothing else.
-func decodeObject(b []byte) (fields, error) {
+func decodeObject(b []byte) (Answer, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
-	var f fields
+	var f Answer
 	if err := d.Decode(&f); err != nil {
 		return nil, err
 	}
@@ -63,10 +65,12 @@ func decodeObject(b []byte) (fields, error) {
 	return f, nil
 }
 
-// parseAnswer turns one HTTP answer into the fields of a successful call or a *Error. It
+// parseAnswer turns one HTTP answer into the members of a successful answer or a *Error. It
 // understands the legacy envelope {"code":0,"codeDesc":"...","message":"..."} with code as a
-// number or a numeric string, and the newer {"Response":{"Error":{"Code","Message"}}}.
-func parseAnswer(action string, status int, body []byte) (fields, error) {
+// number or a numeric string, and the newer {"Response":{"Error":{"Code","Message"}}}. An
+// answer object that carries an API error is returned with the error, its members readable
+// (see Transport); an answer that could not be read gives none.
+func parseAnswer(action string, status int, body []byte) (Answer, error) {
 	ok2xx := status >= 200 && status <= 299
 	// Non-2xx: an API error inside the body still tells the most; otherwise the status does.
 	statusErr := func() *Error {
@@ -113,12 +117,12 @@ func parseAnswer(action string, status int, body []byte) (fields, error) {
 		if !ok2xx && apiErr.Class == ClassUnknown && (status >= 500 || status == http.StatusTooManyRequests) {
 			apiErr.Class = ClassRetryable
 		}
-		return nil, apiErr
+		return members(f), apiErr
 	}
 	if !ok2xx {
 		return nil, statusErr()
 	}
-	if r, ok := f.get("Response"); ok {
+	if r, ok := f.Get("Response"); ok {
 		inner, err := decodeObject(r)
 		if err != nil {
 			return nil, malformed(action, status, "Response: %v", err)
@@ -128,9 +132,20 @@ func parseAnswer(action string, status int, body []byte) (fields, error) {
 	return f, nil
 }
 
+// members returns the members of an answer object: those of its Response object for a
+// style-B answer whose Response is an object, else its own.
+func members(f Answer) Answer {
+	if r, ok := f.Get("Response"); ok {
+		if inner, err := decodeObject(r); err == nil {
+			return inner
+		}
+	}
+	return f
+}
+
 // boughtIn returns the deals and instances an answer names, and whether it names any.
-func boughtIn(f fields) (RunResult, bool) {
-	if r, ok := f.get("Response"); ok {
+func boughtIn(f Answer) (RunResult, bool) {
+	if r, ok := f.Get("Response"); ok {
 		inner, err := decodeObject(r)
 		if err != nil {
 			return RunResult{}, false
@@ -143,13 +158,13 @@ func boughtIn(f fields) (RunResult, bool) {
 
 // envelopeError returns the API error an answer object carries, nil for success, or a malformed
 // answer error when the envelope itself cannot be read.
-func envelopeError(action string, status int, f fields) (*Error, error) {
-	if r, ok := f.get("Response"); ok {
+func envelopeError(action string, status int, f Answer) (*Error, error) {
+	if r, ok := f.Get("Response"); ok {
 		inner, err := decodeObject(r)
 		if err != nil {
 			return nil, malformed(action, status, "Response: %v", err)
 		}
-		ev, ok := inner.get("Error")
+		ev, ok := inner.Get("Error")
 		if !ok || isNull(ev) {
 			return nil, nil
 		}
@@ -170,7 +185,7 @@ func envelopeError(action string, status int, f fields) (*Error, error) {
 		return e, nil
 	}
 
-	rawCode, hasCode := f.get("code")
+	rawCode, hasCode := f.Get("code")
 	if !hasCode {
 		return nil, malformed(action, status, "no code")
 	}
@@ -239,8 +254,8 @@ func kindOf(r json.RawMessage) string {
 }
 
 // textOf reads a field as text; a missing field is "".
-func textOf(f fields, names ...string) (string, error) {
-	r, ok := f.get(names...)
+func textOf(f Answer, names ...string) (string, error) {
+	r, ok := f.Get(names...)
 	if !ok {
 		return "", nil
 	}
@@ -269,8 +284,8 @@ func intOf(r json.RawMessage) (int64, error) {
 }
 
 // intField reads a numeric field; missing reads as 0.
-func intField(f fields, names ...string) (int64, error) {
-	r, ok := f.get(names...)
+func intField(f Answer, names ...string) (int64, error) {
+	r, ok := f.Get(names...)
 	if !ok {
 		return 0, nil
 	}
@@ -283,7 +298,7 @@ func intField(f fields, names ...string) (int64, error) {
 
 // smallInt reads a numeric field that must fit an int32, the range of every count, status,
 // zone and size the API sends.
-func smallInt(f fields, names ...string) (int, error) {
+func smallInt(f Answer, names ...string) (int, error) {
 	n, err := intField(f, names...)
 	if err != nil {
 		return 0, err

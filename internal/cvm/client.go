@@ -22,6 +22,10 @@ import (
 // DefaultEndpoint is the address of the legacy CVM API.
 const DefaultEndpoint = "https://cvm.api.qcloud.com" + defaultPath
 
+// DefaultTradeEndpoint is the address of the trade module of the legacy API, which serves
+// SetAutoRenew. A Client of it is made like any other, with this Endpoint.
+const DefaultTradeEndpoint = "https://trade.api.qcloud.com" + defaultPath
+
 // defaultPath is the API's path, used for an endpoint given without one.
 const defaultPath = "/v2/index.php"
 
@@ -61,8 +65,10 @@ type Config struct {
 	RequestTimeout time.Duration
 }
 
-// Client calls the legacy CVM API. Each method makes exactly one attempt, signed with a fresh
-// Nonce and the current Timestamp; it is safe for concurrent use.
+// Client calls one module of the legacy API at one endpoint: it is the Transport of that
+// endpoint. Each Call makes exactly one attempt, signed with a fresh Nonce and the current
+// Timestamp; it is safe for concurrent use. Its methods RunInstances, DescribeInstances and
+// InquiryInstancePrice are shorthands for those of API{CVM: c}, without decorators.
 type Client struct {
 	endpoint  string
 	host      string // host without port, as signed
@@ -224,16 +230,16 @@ func (c *Client) signedForm(action string, params map[string]string) (url.Values
 	return form, nil
 }
 
-// call makes one attempt of action and returns the fields of a successful answer. An answer
-// may echo a secret parameter (the password), as sent or re-encoded: the error's text never
-// holds one.
-func (c *Client) call(ctx context.Context, action string, params map[string]string) (fields, error) {
+// Call makes one attempt of action with params, signed with a fresh Nonce and the current
+// Timestamp, and returns the answer as Transport describes. An answer may echo a secret
+// parameter (the password), as sent or re-encoded: the error's text never holds one.
+func (c *Client) Call(ctx context.Context, action string, params map[string]string) (Answer, error) {
 	f, err := c.exchange(ctx, action, params)
 	return f, MaskError(err, secret.Values(params)...)
 }
 
 // exchange sends one attempt of action and reads its answer.
-func (c *Client) exchange(ctx context.Context, action string, params map[string]string) (fields, error) {
+func (c *Client) exchange(ctx context.Context, action string, params map[string]string) (Answer, error) {
 	form, err := c.signedForm(action, params)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"fleet/executor"
 	"fleet/internal/cvm"
 	"fleet/internal/cvm/cvmtest"
 	"fleet/internal/cvmsim"
@@ -549,9 +550,16 @@ func BenchmarkClientRunInstances(b *testing.B) {
 }
 
 // TestConformanceContract runs the contract every Client honours against the real client
-// talking to the simulator.
+// talking to the simulator, bare and through the typed layer over the decorated transport,
+// as the commands build it.
 func TestConformanceContract(t *testing.T) {
 	cvmtest.Contract(t, func(t *testing.T) cvmtest.Client {
 		return startSim(t, cvmsim.Config{Seed: 13}, nil, nil).client
+	})
+	t.Run("decorated", func(t *testing.T) {
+		cvmtest.Contract(t, func(t *testing.T) cvmtest.Client {
+			c := startSim(t, cvmsim.Config{Seed: 13}, nil, nil).client
+			return cvm.API{CVM: executor.WithRetry(executor.Detach(executor.WithRateLimit(c, 1000)), executor.RetryPolicy{})}
+		})
 	})
 }

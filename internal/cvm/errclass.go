@@ -28,6 +28,15 @@ var exactNames = map[string]Class{
 	"InternalError.CAMInnerError":                  ClassAuth,
 	"InvalidRequest.UnsupportedProtocol":           ClassParameter,
 	"OperationConstraints.AccountBalanceNotEnough": ClassBalance,
+	// RenewInstance's name (sic) for an instance whose status refuses the operation:
+	// released, returned, failed or still being created. Both spellings are read.
+	"OperationConstraints.InvaildInstanceStatus": ClassState,
+	"OperationConstraints.InvalidInstanceStatus": ClassState,
+	// InquiryInstancePrice's name for an instance that does not exist: the instance, not a
+	// parameter's form, is what is wrong.
+	"InvalidParameter.ResourceNotFound": ClassState,
+	// A shared instance cannot be priced for renewal or renewed.
+	"NotSupport.SharedInstance": ClassState,
 	// The token was already used by a call with other parameters, which may have bought:
 	// this call's outcome is not known, and giving up on it to buy with a new token could
 	// buy twice.
@@ -56,6 +65,10 @@ var prefixNames = []struct {
 	{"LimitExceeded", ClassQuota},
 	{"ResourceInsufficient", ClassQuota},
 	{"ResourcesSoldOut", ClassQuota},
+	{"ResourceNotFound", ClassState},
+	// What the API does not support for this account or configuration (NotSupport.NotPrepaidUser,
+	// NotSupport.InstanceConfig, ...): asking again changes nothing.
+	{"NotSupport", ClassParameter},
 }
 
 func classOfName(name string) (Class, bool) {
@@ -80,7 +93,9 @@ func classOfName(name string) (Class, bool) {
 
 // classOfCode maps the legacy numeric codes. 4400 is "requests over the quota", a rate
 // limit (section 5.2 of the reference): retried like the others. An instance quota comes
-// with a name that says so, or as 5200.
+// with a name that says so, or as 5200. 5000 is a resource that does not exist (or was
+// returned, or is another account's). 5100 ("resource operation failed") and 5400 ("partly
+// succeeded") say nothing of what failed without a name or a batch's detail: unknown.
 func classOfCode(code int) Class {
 	switch {
 	case code == 4000, code == 4600:
@@ -91,6 +106,8 @@ func classOfCode(code int) Class {
 		return ClassClock
 	case code == 4400:
 		return ClassRetryable
+	case code == 5000:
+		return ClassState
 	case code == 5200:
 		return ClassQuota
 	case code == 5300:

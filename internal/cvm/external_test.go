@@ -5,5 +5,8 @@ import (
 	"fleet/internal/cvm"
 )
 
-// The real client is what the executor drives.
-var _ executor.Client = (*cvm.Client)(nil)
+// The typed layer is what the executor drives, over the real client as its transport.
+var (
+	_ executor.Client = cvm.API{}
+	_ cvm.Transport   = (*cvm.Client)(nil)
+)

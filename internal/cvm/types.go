@@ -85,6 +85,7 @@ const (
 	ClassBalance                // not enough balance (5300, AccountBalanceNotEnough)
 	ClassQuota                  // quota or stock (5200, LimitExceeded, names that speak of a quota)
 	ClassClock                  // a timestamp outside the API's window or a replayed nonce (4500): refused, nothing bought
+	ClassState                  // the instance cannot take this operation: it does not exist (5000) or its status refuses it
 )
 
 func (c Class) String() string {
@@ -101,6 +102,8 @@ func (c Class) String() string {
 		return "quota"
 	case ClassClock:
 		return "clock"
+	case ClassState:
+		return "state"
 	}
 	return "unknown"
 }

@@ -14,7 +14,7 @@ import (
 // returns an error (matching executor.ErrUnrecordedInstances) when instances of the fleet
 // exist that the state does not record. A lookup that fails stops the apply too: buying
 // blind is what the check is there to prevent.
-func guard(ctx context.Context, c executor.Client, p *planner.Plan, st *state.State) error {
+func guard(ctx context.Context, c executor.Lister, p *planner.Plan, st *state.State) error {
 	r, err := executor.CheckEmptyState(ctx, c, p, st)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was bought", err)

@@ -22,7 +22,7 @@ const CodeStateMissing = "state-missing"
 // unrecorded instances of the fleet exist, a warning when the check could not be made (c is
 // nil when there are no credentials, or the lookup failed). It returns nothing when the plan
 // buys only for groups the state knows.
-func CheckState(ctx context.Context, c executor.Client, p *planner.Plan, st *state.State) hcl.Diagnostics {
+func CheckState(ctx context.Context, c executor.Lister, p *planner.Plan, st *state.State) hcl.Diagnostics {
 	fresh := executor.NewGroups(p, st)
 	if len(fresh) == 0 || !p.Applyable() {
 		return nil

@@ -10,7 +10,7 @@ import (
 
 // PricePlan asks the price of every call of p and records it in the plan: per group (every
 // group, 0 for a group without calls) and in the summary.
-func PricePlan(ctx context.Context, c executor.Client, p *planner.Plan) error {
+func PricePlan(ctx context.Context, c executor.Pricer, p *planner.Plan) error {
 	q, err := executor.Price(ctx, c, p)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ type WaitCounts struct {
 // wait polls DescribeInstances until every instance bought by res is running or has
 // failed, the timeout passes or ctx is done, and records their statuses in st. It returns the
 // last counts.
-func wait(ctx context.Context, c executor.Client, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (WaitCounts, error) {
+func wait(ctx context.Context, c executor.Lister, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (WaitCounts, error) {
 	owner := map[string]string{} // instance id -> group
 	var ids []string
 	for _, o := range res.Outcomes {

@@ -11,8 +11,9 @@ import (
 	"fleet/internal/cvm"
 )
 
-// Client is the method set of executor.Client, repeated so that the executor's own tests can
-// use this package without an import cycle.
+// Client is the purchase part of the typed layer (cvm.API, executor.Buyer with
+// InquiryInstancePrice), repeated so that the executor's own tests can use this package
+// without an import cycle.
 type Client interface {
 	RunInstances(ctx context.Context, params map[string]string) (cvm.RunResult, error)
 	DescribeInstances(ctx context.Context, f cvm.DescribeFilter) ([]cvm.Instance, error)

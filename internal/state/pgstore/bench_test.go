@@ -74,7 +74,7 @@ func benchApplyStore(b *testing.B, n int, open func(b *testing.B) state.Store) {
 			b.Fatal(err)
 		}
 		res, err := executor.Apply(ctx, p, executor.Options{
-			Client: executor.WithRetry(executor.Detach(c), executor.RetryPolicy{}), State: st, Journal: j, Parallelism: 16,
+			Client: cvm.API{CVM: executor.WithRetry(executor.Detach(c), executor.RetryPolicy{})}, State: st, Journal: j, Parallelism: 16,
 		})
 		if err != nil {
 			b.Fatal(err)
