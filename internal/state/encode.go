@@ -243,6 +243,17 @@ func (e *encoder) instance(in *Instance) {
 		e.key("public_ips")
 		e.strs(in.PublicIPs)
 	}
+	if r := in.Renewing; r != nil {
+		e.key("renewing")
+		e.open('{')
+		e.key("at")
+		e.time(r.At.MarshalJSON())
+		e.key("from")
+		e.time(r.From.MarshalJSON())
+		e.key("period")
+		e.int(r.Period)
+		e.close('}')
+	}
 	e.key("status")
 	e.int(in.Status)
 	if in.StatusAt != nil {

@@ -590,10 +590,41 @@ func (p *parser) instance() (*Instance, bool) {
 			var n int
 			n, ok = p.int()
 			in.AutoRenew = &n
+		case "renewing":
+			i = 9
+			if p.null() {
+				ok = true
+				break
+			}
+			in.Renewing, ok = p.renewing()
 		default:
 			return false
 		}
 		return ok && seen.first(i)
 	})
 	return in, ok
+}
+
+func (p *parser) renewing() (*Renewing, bool) {
+	r := &Renewing{}
+	var seen fields
+	ok := p.object(func(key string) bool {
+		var ok bool
+		var i uint
+		switch key {
+		case "from":
+			i = 0
+			ok = p.time(&r.From)
+		case "period":
+			i = 1
+			r.Period, ok = p.int()
+		case "at":
+			i = 2
+			ok = p.time(&r.At)
+		default:
+			return false
+		}
+		return ok && seen.first(i)
+	})
+	return r, ok
 }

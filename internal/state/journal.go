@@ -108,6 +108,19 @@ func checkRecord(r JournalRecord) error {
 	if r.Group == "" {
 		return errors.New("record without a group")
 	}
+	if r.Instance != nil {
+		switch u := r.Instance; {
+		case r.Batch != nil:
+			return fmt.Errorf("record of group %q with both a batch and an instance", r.Group)
+		case u.ID == "":
+			return fmt.Errorf("group %q: instance record without an id", r.Group)
+		case u.Renewing != nil && (u.Renewing.From.IsZero() || u.Renewing.Period < 1):
+			return fmt.Errorf("group %q: instance %s: renewal without its deadline or period", r.Group, u.ID)
+		case u.AutoRenew != nil && (*u.AutoRenew < AutoRenewNotify || *u.AutoRenew > AutoRenewNever):
+			return fmt.Errorf("group %q: instance %s: renew flag %d", r.Group, u.ID, *u.AutoRenew)
+		}
+		return nil
+	}
 	if r.Batch == nil {
 		return fmt.Errorf("record of group %q without a batch", r.Group)
 	}

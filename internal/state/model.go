@@ -88,6 +88,18 @@ type Instance struct {
 	PublicIPs  []string   `json:"public_ips,omitempty"`  // wanIpSet, EIPs included; nil: not read or none
 	Deadline   *time.Time `json:"deadline,omitempty"`    // deadlineTime; nil: not read, none (postpaid) or unreadable
 	AutoRenew  *int       `json:"auto_renew,omitempty"`  // the cloud's flag (AutoRenew*); nil: not read
+	// Renewing is a renewal journaled before it was sent and whose outcome is not known yet;
+	// nil when none is.
+	Renewing *Renewing `json:"renewing,omitempty"`
+}
+
+// Renewing is a RenewInstance that may have been sent: RenewInstance takes no client token,
+// so before anything is sent again the instance's deadline is read, and a deadline later
+// than From means the renewal was made.
+type Renewing struct {
+	From   time.Time `json:"from"`   // the deadline before the renewal
+	Period int       `json:"period"` // months
+	At     time.Time `json:"at"`     // when it was journaled
 }
 
 // The cloud's renew flag of an instance (DescribeInstances autoRenew, SetAutoRenew).
@@ -112,10 +124,25 @@ func (i *Instance) Gone() bool {
 	return i.Status == InstanceFailed || i.Status == InstanceReturned || i.Status == InstanceReturning
 }
 
-// JournalRecord is one line of the journal: the latest version of one batch of one group.
-// Replaying a record replaces the group's batch of the same Seq (or appends it) and, for a
-// done batch, records its instances.
+// JournalRecord is one line of the journal: the latest version of one batch of one group, or
+// an update of one of its instances. Replaying a batch replaces the group's batch of the same
+// Seq (or appends it) and, for a done batch, records its instances; replaying an instance
+// update sets what it carries on the recorded instance.
 type JournalRecord struct {
-	Group string `json:"group"`
-	Batch *Batch `json:"batch"`
+	Group    string          `json:"group"`
+	Batch    *Batch          `json:"batch,omitempty"`
+	Instance *InstanceRecord `json:"instance,omitempty"`
+}
+
+// InstanceRecord updates one recorded instance: a renewal journaled before it is sent, or
+// the deadline and renew flag a renewal or SetAutoRenew left.
+type InstanceRecord struct {
+	ID string `json:"id"`
+	// Renewing replaces the instance's renewal in flight; nil clears it.
+	Renewing *Renewing `json:"renewing,omitempty"`
+	// Deadline and AutoRenew, when set, are the instance's new deadline and renew flag,
+	// learnt at At (the instance's StatusAt moves to At with a new deadline).
+	Deadline  *time.Time `json:"deadline,omitempty"`
+	AutoRenew *int       `json:"auto_renew,omitempty"`
+	At        time.Time  `json:"at"`
 }

@@ -137,7 +137,14 @@ func (g *Group) Instance(id string) *Instance {
 // Instance ids recorded by a batch of any status become instances: an id the API returned
 // was bought, and fleet never forgets an instance.
 func (s *State) Apply(r JournalRecord) {
-	if r.Group == "" || r.Batch == nil {
+	if r.Group == "" {
+		return
+	}
+	if r.Instance != nil {
+		s.applyInstance(r.Group, r.Instance)
+		return
+	}
+	if r.Batch == nil {
 		return
 	}
 	if s.Groups == nil {
@@ -156,6 +163,32 @@ func (s *State) Apply(r JournalRecord) {
 		g.Batches = slices.Insert(g.Batches, i, b)
 	}
 	g.addInstances(b.InstanceIDs, b.Seq)
+}
+
+// applyInstance replays an instance update. An instance the group does not record is left
+// alone: the update came from a call on an instance the record has since forgotten.
+func (s *State) applyInstance(group string, u *InstanceRecord) {
+	g := s.Groups[group]
+	if g == nil {
+		return
+	}
+	in := g.Instance(u.ID)
+	if in == nil {
+		return
+	}
+	in.Renewing = nil
+	if u.Renewing != nil {
+		r := *u.Renewing
+		in.Renewing = &r
+	}
+	if u.Deadline != nil {
+		d, at := u.Deadline.UTC(), u.At.UTC()
+		in.Deadline, in.StatusAt = &d, &at
+	}
+	if u.AutoRenew != nil {
+		n := *u.AutoRenew
+		in.AutoRenew = &n
+	}
 }
 
 // addInstances records the ids not yet in the group as instances of batch seq, keeping the

@@ -674,7 +674,10 @@ func (s *Store) OpenJournal(ctx context.Context, st *state.State) (state.Journal
 		groups := make([]string, len(recs))
 		seqs := make([]int32, len(recs))
 		for i, r := range recs {
-			groups[i], seqs[i] = r.Group, int32(r.Batch.Seq)
+			groups[i], seqs[i] = r.Group, -1 // an instance update names no batch
+			if r.Batch != nil {
+				seqs[i] = int32(r.Batch.Seq)
+			}
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -216,6 +216,70 @@ func Run(t *testing.T, open Factory) {
 		}
 	})
 
+	t.Run("JournalInstanceRecords", func(t *testing.T) {
+		// A renewal journaled before it is sent, then its answer; a flag set. A reader
+		// replays both kinds of record; an update of an instance the group does not record
+		// changes nothing.
+		f := fleet("renewals")
+		s := handle(t, f)
+		l := mustLock(t, s, "apply")
+		st := Sample(f)
+		st.Apply(state.JournalRecord{Group: "web", Batch: Done(5, "web", "ins-0renew01", "ins-0renew02")})
+		if err := s.Write(ctx, st, state.Change{Operation: "apply"}); err != nil {
+			t.Fatal(err)
+		}
+		j, err := s.OpenJournal(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)
+		from, to := at.AddDate(0, 0, 3), at.AddDate(0, 1, 3)
+		never := state.AutoRenewNever
+		recs := []state.JournalRecord{
+			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew01", Renewing: &state.Renewing{From: from, Period: 1, At: at}, At: at}},
+			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew02", Renewing: &state.Renewing{From: from, Period: 1, At: at}, At: at}},
+			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew02", Deadline: &to, At: at}},
+			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew01", AutoRenew: &never, Renewing: &state.Renewing{From: from, Period: 1, At: at}, At: at}},
+			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-notknown", AutoRenew: &never, At: at}},
+		}
+		if err := j.Append(recs...); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(state.JournalRecord{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew01", Renewing: &state.Renewing{Period: 1}}}); err == nil {
+			t.Error("Append of a renewal without its deadline succeeded")
+		}
+		got, err := handle(t, f).Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, two := got.Groups["web"].Instance("ins-0renew01"), got.Groups["web"].Instance("ins-0renew02")
+		switch {
+		case one == nil || two == nil:
+			t.Fatalf("instances lost: %v %v", one, two)
+		case one.Renewing == nil || !one.Renewing.From.Equal(from) || one.AutoRenew == nil || *one.AutoRenew != never:
+			t.Errorf("ins-0renew01 = %+v, want renewing from %v and never to renew", one, from)
+		case two.Renewing != nil || two.Deadline == nil || !two.Deadline.Equal(to) || two.StatusAt == nil || !two.StatusAt.Equal(at):
+			t.Errorf("ins-0renew02 = %+v, want renewed to %v, read at %v", two, to, at)
+		case got.Groups["web"].Instance("ins-notknown") != nil:
+			t.Error("an update created an instance")
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// Folded into the state by a write, the renewal in flight is kept.
+		if err := s.Write(ctx, got, state.Change{Operation: "apply"}); err != nil {
+			t.Fatal(err)
+		}
+		mustUnlock(t, l)
+		again, err := handle(t, f).Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := again.Groups["web"].Instance("ins-0renew01").Renewing; r == nil || r.Period != 1 || !r.From.Equal(from) {
+			t.Errorf("renewal in flight after the write: %+v", r)
+		}
+	})
+
 	t.Run("JournalWithoutState", func(t *testing.T) {
 		f := fleet("fresh")
 		s := handle(t, f)
