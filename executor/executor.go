@@ -28,7 +28,10 @@ type SecretResolver func(hash string) (string, bool)
 
 // Options configure Apply.
 type Options struct {
-	Client  Buyer        // usually cvm.API{CVM: WithRetry(Detach(WithRateLimit(cvm client, rate)), policy)}
+	Client Buyer // usually cvm.API{CVM: WithRetry(Detach(WithRateLimit(cvm client, rate)), policy)}
+	// Renewer renews instances and sets renew flags (keep.go); required when the plan renews
+	// or sets flags, or the state has renewals of unknown outcome. Usually the same API.
+	Renewer Renewer
 	State   *state.State // the in-memory state; every journaled record is applied to it
 	Journal Journal      // the journal beside the state file
 	Secret  SecretResolver
@@ -65,6 +68,11 @@ type Event struct {
 	Error       string   `json:"error,omitempty"`
 	Class       string   `json:"class,omitempty"`
 	Marker      string   `json:"marker,omitempty"` // call_adopted: the instance-name marker that found the instances
+	// Renewals and renew flags (keep.go): the months of a renewal, the deadline it left,
+	// the flag set.
+	Period   int        `json:"period,omitempty"`
+	Deadline *time.Time `json:"deadline,omitempty"`
+	Flag     *int       `json:"flag,omitempty"`
 }
 
 // Outcome statuses beyond the batch statuses of the state.
@@ -100,11 +108,13 @@ type Result struct {
 	Elapsed  time.Duration
 	// Interrupted reports that the context was cancelled before every call was started.
 	Interrupted bool
+	// Keep counts the renewals and renew flags.
+	Keep KeepResult
 }
 
-// Unknown reports whether any call's outcome is unknown, so that another apply is needed to
-// reconcile.
-func (r *Result) Unknown() bool { return r.Pending > 0 }
+// Unknown reports whether any call's or renewal's outcome is unknown, so that another apply
+// is needed to reconcile.
+func (r *Result) Unknown() bool { return r.Pending > 0 || r.Keep.RenewPending > 0 }
 
 // ErrSecretUnknown is returned (wrapped) for a call whose recorded secret hash matches no value
 // supplied to this apply. Such a call is not sent.
@@ -166,6 +176,13 @@ func Apply(ctx context.Context, p *planner.Plan, opts Options) (*Result, error) 
 		err = x.phase(ctx, fresh)
 	} else {
 		x.skipAll(fresh, err)
+	}
+	if err == nil && Keeps(p, opts.State) {
+		if opts.Renewer == nil {
+			err = errors.New("apply: the plan renews instances or sets renew flags, and no renewer was given")
+		} else {
+			err = x.keep(ctx, p)
+		}
 	}
 	x.res.Elapsed = opts.Now().Sub(start)
 	for _, o := range x.res.Outcomes {

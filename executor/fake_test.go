@@ -125,8 +125,15 @@ func (j *fakeJournal) Append(recs ...state.JournalRecord) error {
 	}
 	cp := make([]state.JournalRecord, len(recs))
 	for i, r := range recs {
-		b := *r.Batch
-		cp[i] = state.JournalRecord{Group: r.Group, Batch: &b}
+		cp[i] = state.JournalRecord{Group: r.Group}
+		if r.Batch != nil {
+			b := *r.Batch
+			cp[i].Batch = &b
+		}
+		if r.Instance != nil {
+			u := *r.Instance
+			cp[i].Instance = &u
+		}
 	}
 	j.commits = append(j.commits, cp)
 	return nil

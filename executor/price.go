@@ -15,9 +15,14 @@ import (
 
 // Quote is the price of a plan's calls, in fen (1/100 yuan), for the whole prepaid period.
 type Quote struct {
-	Groups    map[string]int64 // per group that has calls
-	Total     int64
-	Inquiries int // InquiryInstancePrice calls made
+	Groups    map[string]int64 // purchases, per group that has calls
+	Total     int64            // purchases and renewals
+	Inquiries int              // InquiryInstancePrice calls made
+	// Renewal is the price of the renewals; RenewGroups per group that renews, Renewals per
+	// renewal.
+	Renewal     int64
+	RenewGroups map[string]int64
+	Renewals    map[*planner.Renewal]int64
 }
 
 // Price asks InquiryInstancePrice the price of every call of p and returns it per group and
@@ -71,7 +76,47 @@ func Price(ctx context.Context, c Pricer, p *planner.Plan) (*Quote, error) {
 		}
 		q.Total = total
 	}
+	if err := priceRenewals(ctx, c, p, q); err != nil {
+		return nil, err
+	}
 	return q, nil
+}
+
+// priceRenewals asks the renewal price of every renewal of p (the renewal variant of
+// InquiryInstancePrice, one instance a call: each instance has its own price) and adds it
+// to q: per renewal in Renewals, per group in RenewGroups, in all in Renewal and Total.
+func priceRenewals(ctx context.Context, c Pricer, p *planner.Plan, q *Quote) error {
+	for _, g := range p.Groups {
+		for _, r := range g.Renewals {
+			if q.Renewals == nil {
+				q.Renewals, q.RenewGroups = map[*planner.Renewal]int64{}, map[string]int64{}
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("price: %w", err)
+			}
+			q.Inquiries++
+			price, err := c.RenewalPrice(ctx, r.InstanceID, r.Period)
+			if err != nil {
+				return fmt.Errorf("price the renewal of %s (group %s): %w", r.InstanceID, g.Name, err)
+			}
+			if price < 0 {
+				return fmt.Errorf("price the renewal of %s (group %s): negative price %d", r.InstanceID, g.Name, price)
+			}
+			q.Renewals[r] = price
+			sum, ok := addFen(q.RenewGroups[g.Name], price)
+			if ok {
+				q.Renewal, ok = addFen(q.Renewal, price)
+			}
+			if ok {
+				q.Total, ok = addFen(q.Total, price)
+			}
+			if !ok {
+				return fmt.Errorf("price: the renewals overflow")
+			}
+			q.RenewGroups[g.Name] = sum
+		}
+	}
+	return nil
 }
 
 // InquiryParams returns the parameters of the price inquiry for one instance of a call

@@ -54,6 +54,9 @@ type RefreshResult struct {
 	// Updated counts the instances whose zone, addresses, deadline or renew flag read
 	// differs from the recorded one (a first read included), whatever their status did.
 	Updated int
+	// Read counts the instances the answers held: each has its values and StatusAt
+	// recorded, so that the next plan knows how fresh its deadlines are.
+	Read int
 	// Warnings are the parts of answers that could not be read, e.g. a deadline in an
 	// unexpected form: the value is recorded as unknown, never guessed.
 	Warnings []RefreshWarning
@@ -68,6 +71,10 @@ type RefreshWarning struct {
 
 // Changed reports whether the refresh changed the state, so that it should be written.
 func (r *RefreshResult) Changed() bool { return len(r.Changes) > 0 || r.Updated > 0 }
+
+// Wrote reports whether the refresh changed the state: it read any instance (its StatusAt
+// moved) or changed a value.
+func (r *RefreshResult) Wrote() bool { return r.Changed() || r.Read > 0 }
 
 // DefaultRefreshParallel is how many DescribeInstances requests a refresh has in flight at
 // once by default.
@@ -88,9 +95,8 @@ func Refresh(ctx context.Context, c Lister, st *state.State, now time.Time) (*Re
 // RefreshWith reads the instances recorded in st with DescribeInstances, at most
 // DescribeBatch ids a call and up to opts.Parallel calls at once, and records per instance
 // what it read: status, zone, private and public IPs, deadline and the cloud's renew flag.
-// Where any of them differs from what is recorded, all are replaced by the values read and
-// the instance's StatusAt becomes now. StatusAt is thus the time the recorded values were
-// read, and a refresh that finds nothing new leaves the state as it was. Instances whose
+// Every instance the answers hold gets the values read and its StatusAt becomes now, so that
+// a plan knows how fresh its deadlines are; Changes and Updated count what differed. Instances whose
 // status is then returned (5), returning (6) or failed (-1) stop counting as current
 // (state.Instance.Gone), so the next plan buys their replacements. A deadline or renew flag
 // the answer gives in an unexpected form is recorded as unknown and reported in Warnings.
@@ -154,9 +160,8 @@ func RefreshWith(ctx context.Context, c Lister, st *state.State, now time.Time, 
 		if detailsChanged {
 			res.Updated++
 		}
-		if statusChanged || detailsChanged {
-			RecordRead(r.in, got, at)
-		}
+		RecordRead(r.in, got, at)
+		res.Read++
 	}
 	return res, nil
 }

@@ -91,7 +91,7 @@ func TestRefreshRecordsDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &RefreshResult{
-		Checked: 3, Requests: 1, Updated: 3,
+		Checked: 3, Requests: 1, Updated: 3, Read: 3,
 		Changes: []StatusChange{{Group: "web", ID: "ins-w3", Old: 3, New: 2}},
 		Warnings: []RefreshWarning{{Group: "web", ID: "ins-w3",
 			Note: `deadlineTime "01/02/2026" is not in the form YYYY-MM-DD hh:mm:ss: the deadline is left unknown`}},
@@ -150,8 +150,8 @@ func TestRefreshRecordsDetails(t *testing.T) {
 	if w1.Deadline == nil || !w1.Deadline.Equal(renewed) || *w1.AutoRenew != 0 || !w1.StatusAt.Equal(later) {
 		t.Errorf("ins-w1 after a renewal: deadline %v, flag %v, read at %v", w1.Deadline, *w1.AutoRenew, w1.StatusAt)
 	}
-	if w2 := web.Instance("ins-w2"); !w2.StatusAt.Equal(now) {
-		t.Errorf("ins-w2 read at %v, want %v: nothing of it changed", w2.StatusAt, now)
+	if w2 := web.Instance("ins-w2"); !w2.StatusAt.Equal(later) {
+		t.Errorf("ins-w2 read at %v, want %v: every instance read is marked read", w2.StatusAt, later)
 	}
 }
 

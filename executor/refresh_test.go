@@ -101,6 +101,7 @@ func TestRefreshRecordsChanges(t *testing.T) {
 			{Group: "web", ID: "ins-w3", Old: 0, New: 2},
 		},
 		Missing: []MissingInstance{{Group: "web", ID: "ins-w2", Status: 2}},
+		Read:    5,
 	}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
@@ -119,13 +120,14 @@ func TestRefreshRecordsChanges(t *testing.T) {
 		t.Errorf("Gone() (-want +got):\n%s", diff)
 	}
 
-	// The state holds the new statuses; StatusAt is set where the status changed, only.
+	// The state holds the new statuses; StatusAt is set on every instance read (not on the
+	// missing one, nor on the failed one, which is not asked about).
 	for _, tc := range []struct {
 		group, id string
 		status    int
 		at        bool
 	}{
-		{"api", "ins-a1", 2, false},
+		{"api", "ins-a1", 2, true},
 		{"api", "ins-a2", 2, true},
 		{"api", "ins-a3", -1, true},
 		{"api", "ins-a4", -1, false},
@@ -141,7 +143,7 @@ func TestRefreshRecordsChanges(t *testing.T) {
 		case tc.at && (in.StatusAt == nil || !in.StatusAt.Equal(now)):
 			t.Errorf("%s status_at %v, want %v", tc.id, in.StatusAt, now)
 		case !tc.at && in.StatusAt != nil:
-			t.Errorf("%s status_at %v, want none (status unchanged)", tc.id, in.StatusAt)
+			t.Errorf("%s status_at %v, want none (not read)", tc.id, in.StatusAt)
 		}
 	}
 	// A returned or failed instance no longer counts; a missing one still does.

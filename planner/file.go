@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -20,7 +21,7 @@ import (
 )
 
 // FileFormatVersion is the version of the saved plan format this build writes and reads.
-const FileFormatVersion = "1.1"
+const FileFormatVersion = "1.2"
 
 // Errors of saved plans; DecodeFile and Stale wrap them, callers test with errors.Is.
 var (
@@ -161,6 +162,8 @@ type fileBody struct {
 	Groups      []fileGroup       `json:"groups"`
 	Diagnostics []fileDiag        `json:"diagnostics"`
 	Summary     fileSummary       `json:"summary"`
+	// At is the time the plan was made at; absent in a plan saved before plans had one.
+	At *time.Time `json:"at,omitempty"`
 }
 
 type fileState struct {
@@ -182,6 +185,27 @@ type fileGroup struct {
 	// Config and InstanceIDs are GroupPlan's, absent in a plan saved before they were.
 	Config      map[string]string `json:"config,omitempty"`
 	InstanceIDs []string          `json:"instance_ids,omitempty"`
+	// The keeping of the group's instances (format 1.2).
+	RenewMode  string        `json:"renew_mode,omitempty"`
+	Renewals   []fileRenewal `json:"renewals,omitempty"`
+	Flags      []fileFlag    `json:"flags,omitempty"`
+	NewFlag    *int          `json:"new_flag,omitempty"`
+	Lapse      []string      `json:"lapse,omitempty"`
+	TakenBack  []string      `json:"taken_back,omitempty"`
+	Unresolved []string      `json:"unresolved,omitempty"`
+}
+
+type fileRenewal struct {
+	InstanceID string    `json:"instance_id"`
+	Deadline   time.Time `json:"deadline"`
+	Period     int       `json:"period"`
+	Expired    bool      `json:"expired,omitempty"`
+	Resume     bool      `json:"resume,omitempty"`
+}
+
+type fileFlag struct {
+	Flag        int      `json:"flag"`
+	InstanceIDs []string `json:"instance_ids"`
 }
 
 type fileCall struct {
@@ -242,10 +266,24 @@ func EncodeFile(pf *File) ([]byte, error) {
 		Summary: fileSummary{Purchase: p.Summary.Purchase, Calls: p.Summary.Calls,
 			InstanceMonths: p.Summary.InstanceMonths, PriceFen: p.Summary.PriceFen},
 	}
+	if !p.At.IsZero() {
+		at := p.At.UTC()
+		body.At = &at
+	}
 	for _, g := range p.Groups {
 		fg := fileGroup{Name: g.Name, Action: g.Action, Desired: g.Desired, Current: g.Current,
 			Pending: g.Pending, Purchase: g.Purchase, ConfigDiff: g.ConfigDiff, Calls: make([]fileCall, 0, len(g.Calls)), MovedFrom: g.MovedFrom,
-			Config: g.Config, InstanceIDs: g.InstanceIDs}
+			Config: g.Config, InstanceIDs: g.InstanceIDs,
+			RenewMode: g.RenewMode, NewFlag: g.NewFlag, Lapse: g.Lapse, TakenBack: g.TakenBack, Unresolved: g.Unresolved}
+		for _, r := range g.Renewals {
+			fg.Renewals = append(fg.Renewals, fileRenewal{InstanceID: r.InstanceID, Deadline: r.Deadline.UTC(), Period: r.Period, Expired: r.Expired, Resume: r.Resume})
+		}
+		for _, f := range g.Flags {
+			fg.Flags = append(fg.Flags, fileFlag{Flag: f.Flag, InstanceIDs: f.InstanceIDs})
+		}
+		if err := checkKeep(g); err != nil {
+			return nil, fmt.Errorf("encode plan file: group %s: %w", g.Name, err)
+		}
 		for _, c := range g.Calls {
 			if err := checkCall(c); err != nil {
 				return nil, fmt.Errorf("encode plan file: group %s: %w", g.Name, err)
@@ -360,7 +398,7 @@ func (b *fileBody) file() (*File, error) {
 			return nil, fmt.Errorf("group %s is out of order", fg.Name)
 		}
 		switch fg.Action {
-		case ActionPurchase, ActionNone, ActionResume, ActionSurplus, ActionOrphan, ActionMove, ActionRemove:
+		case ActionPurchase, ActionNone, ActionResume, ActionRenew, ActionFlag, ActionLapse, ActionOrphan, ActionMove, ActionRemove:
 		default:
 			return nil, fmt.Errorf("group %s: action %q cannot be applied", fg.Name, fg.Action)
 		}
@@ -378,7 +416,17 @@ func (b *fileBody) file() (*File, error) {
 		}
 		g := &GroupPlan{Name: fg.Name, Action: fg.Action, Desired: fg.Desired, Current: fg.Current,
 			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff, MovedFrom: fg.MovedFrom,
-			Config: fg.Config, InstanceIDs: fg.InstanceIDs}
+			Config: fg.Config, InstanceIDs: fg.InstanceIDs,
+			RenewMode: fg.RenewMode, NewFlag: fg.NewFlag, Lapse: fg.Lapse, TakenBack: fg.TakenBack, Unresolved: fg.Unresolved}
+		for _, fr := range fg.Renewals {
+			g.Renewals = append(g.Renewals, &Renewal{InstanceID: fr.InstanceID, Deadline: fr.Deadline.UTC(), Period: fr.Period, Expired: fr.Expired, Resume: fr.Resume})
+		}
+		for _, ff := range fg.Flags {
+			g.Flags = append(g.Flags, &FlagChange{Flag: ff.Flag, InstanceIDs: ff.InstanceIDs})
+		}
+		if err := checkKeep(g); err != nil {
+			return nil, fmt.Errorf("group %s: %w", fg.Name, err)
+		}
 		for _, fc := range fg.Calls {
 			c := &Call{Group: fg.Name, Seq: fc.Seq, ClientToken: fc.ClientToken,
 				GoodsNum: fc.GoodsNum, Params: fc.Params, Resume: fc.Resume, Marker: fc.Marker}
@@ -409,6 +457,9 @@ func (b *fileBody) file() (*File, error) {
 		}
 		p.Diagnostics = append(p.Diagnostics, d)
 	}
+	if b.At != nil {
+		p.At = b.At.UTC()
+	}
 	p.Summary = Summary{Purchase: b.Summary.Purchase, Calls: b.Summary.Calls,
 		InstanceMonths: b.Summary.InstanceMonths, PriceFen: b.Summary.PriceFen}
 	got := summarize(p.Groups)
@@ -416,6 +467,7 @@ func (b *fileBody) file() (*File, error) {
 		return nil, errors.New("summary disagrees with the calls")
 	}
 	p.Summary.Moved, p.Summary.Removed = got.Moved, got.Removed
+	p.Summary.Renew, p.Summary.RenewMonths, p.Summary.Flags, p.Summary.Lapse = got.Renew, got.RenewMonths, got.Flags, got.Lapse
 	sources := map[string]bool{}
 	for _, g := range p.Groups {
 		if g.MovedFrom == "" {
@@ -449,6 +501,57 @@ func checkCall(c *Call) error {
 		}
 	}
 	return nil
+}
+
+// checkKeep reports renewals or flags of a group that must not be applied: an instance id
+// that is not one, a period out of range, a deadline missing, an unknown flag, an instance
+// renewed or flagged twice.
+func checkKeep(g *GroupPlan) error {
+	seen := map[string]bool{}
+	for _, r := range g.Renewals {
+		switch {
+		case !validInstanceID(r.InstanceID):
+			return fmt.Errorf("renewal of %q: not an instance id", r.InstanceID)
+		case r.Period < 1 || r.Period > spec.MaxRenewPeriod:
+			return fmt.Errorf("renewal of %s: %d months, want 1 to %d", r.InstanceID, r.Period, spec.MaxRenewPeriod)
+		case r.Deadline.IsZero():
+			return fmt.Errorf("renewal of %s: no deadline", r.InstanceID)
+		case seen[r.InstanceID]:
+			return fmt.Errorf("instance %s renewed twice", r.InstanceID)
+		}
+		seen[r.InstanceID] = true
+	}
+	flagged := map[string]bool{}
+	for _, f := range g.Flags {
+		if f.Flag < state.AutoRenewNotify || f.Flag > state.AutoRenewNever || len(f.InstanceIDs) == 0 {
+			return fmt.Errorf("renew flag %d for %d instances", f.Flag, len(f.InstanceIDs))
+		}
+		for _, id := range f.InstanceIDs {
+			if !validInstanceID(id) || flagged[id] {
+				return fmt.Errorf("renew flag of %q: not an instance id, or set twice", id)
+			}
+			flagged[id] = true
+		}
+	}
+	if g.NewFlag != nil && (*g.NewFlag < state.AutoRenewNotify || *g.NewFlag > state.AutoRenewNever) {
+		return fmt.Errorf("renew flag %d for new instances", *g.NewFlag)
+	}
+	return nil
+}
+
+// validInstanceID reports whether id looks like an instance id: ins- and lowercase letters or
+// digits.
+func validInstanceID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "ins-")
+	if !ok || rest == "" || len(rest) > 32 {
+		return false
+	}
+	for _, c := range rest {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // severityName returns the JSON spelling of a diagnostic severity.

@@ -1,19 +1,26 @@
 package planner
 
-import "github.com/hashicorp/hcl/v2"
+import (
+	"slices"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
 
 // Action is what the plan does with a group.
 type Action string
 
 const (
-	ActionPurchase Action = "purchase" // buy instances
-	ActionNone     Action = "none"     // nothing to do
-	ActionResume   Action = "resume"   // resolve a pending batch of an interrupted apply first
-	ActionSurplus  Action = "surplus"  // more instances than desired: a warning, nothing returned
-	ActionOrphan   Action = "orphan"   // in the state, not in the spec: a warning
-	ActionInvalid  Action = "invalid"  // the group has errors; the plan cannot be applied
-	ActionMove     Action = "move"     // the record of a group moves to a new name (a moved block); no call
-	ActionRemove   Action = "remove"   // the record of a group is forgotten (a removed block); nothing is returned
+	ActionPurchase Action = "purchase"   // buy instances
+	ActionNone     Action = "none"       // nothing to do
+	ActionResume   Action = "resume"     // resolve a pending batch of an interrupted apply first
+	ActionRenew    Action = "renew"      // renew instances that expire within the group's window (RenewInstance)
+	ActionFlag     Action = "renew-flag" // set the cloud's renew flag of instances to what the spec says (SetAutoRenew)
+	ActionLapse    Action = "lapse"      // more instances than desired: the surplus is set not to renew and leaves at expiry
+	ActionOrphan   Action = "orphan"     // in the state, not in the spec: a warning
+	ActionInvalid  Action = "invalid"    // the group has errors; the plan cannot be applied
+	ActionMove     Action = "move"       // the record of a group moves to a new name (a moved block); no call
+	ActionRemove   Action = "remove"     // the record of a group is forgotten (a removed block); nothing is returned
 )
 
 // Plan is the purchase plan of one fleet.
@@ -30,6 +37,9 @@ type Plan struct {
 	// PriceNote says why the plan has no price although one was asked for ("the plan has
 	// errors"); "" otherwise. The command that asks for prices sets it.
 	PriceNote string
+	// At is the time the plan was made at: renewals, lapses and the expiry calendar are
+	// counted from it. The zero time means none was given, and the plan then has none of them.
+	At time.Time
 }
 
 // GroupPlan is the plan of one group.
@@ -56,6 +66,78 @@ type GroupPlan struct {
 	// any call. Action is ActionMove unless the group has more to do.
 	MovedFrom string
 	PriceFen  *int64 // price of the group's calls for the whole period, set when the price was asked for
+
+	// RenewMode is the spec's renew mode of the group ("" for a group the spec does not
+	// declare).
+	RenewMode string
+	// Renewals are the instances apply renews (ActionRenew): the expired ones first, then by
+	// deadline and id.
+	Renewals []*Renewal
+	// Flags are the renew flags apply sets (ActionFlag), one change per flag value, in the
+	// order of the values.
+	Flags []*FlagChange
+	// NewFlag is the renew flag apply sets on the instances this plan buys for the group; nil
+	// when the cloud's default (AutoRenewNotify) is what the spec asks for.
+	NewFlag *int
+	// Lapse are the instances that leave the group at expiry (ActionLapse): the surplus over
+	// count, set not to renew; sorted. TakenBack are instances that were lapsing and that a
+	// higher count keeps again, their flag restored; sorted.
+	Lapse     []string
+	TakenBack []string
+	// Calendar is when the group's instances expire, counted from the plan's time.
+	Calendar Calendar
+	// Unresolved are instances whose renewal by an earlier apply has an unknown outcome and
+	// that the plan does not renew: apply reads their deadline to record what became of it.
+	Unresolved []string
+}
+
+// Renewal is one RenewInstance of the plan: instance InstanceID, whose deadline the state
+// records as Deadline, renewed by Period months.
+type Renewal struct {
+	InstanceID string
+	Deadline   time.Time
+	Period     int
+	// Expired is set when the deadline has passed: the instance is isolated and is renewed
+	// first, while the cloud still allows it (RenewableFor after its deadline).
+	Expired bool
+	// Resume is set when an earlier apply journaled this renewal and its outcome is not
+	// known: apply reads the deadline first, and sends nothing if it moved.
+	Resume   bool
+	PriceFen *int64 // the renewal's price, set when the price was asked for
+}
+
+// NewDeadline is the deadline after the renewal: Period months after Deadline.
+func (r *Renewal) NewDeadline() time.Time { return AddMonths(r.Deadline, r.Period) }
+
+// FlagChange is one renew flag set on instances (SetAutoRenew, at most 100 ids a call).
+type FlagChange struct {
+	Flag        int      // state.AutoRenewNotify, AutoRenewAuto or AutoRenewNever
+	InstanceIDs []string // sorted
+}
+
+// Calendar says when a group's instances expire, counted from the plan's time.
+type Calendar struct {
+	// Earliest is the earliest deadline of an instance of the group; nil when none is known.
+	Earliest *time.Time
+	// Expired counts the instances whose deadline has passed; Within7, Within30 and Within90
+	// those whose deadline is within that many days after the plan's time (each count
+	// includes the smaller windows; expired instances are in none of them).
+	Expired, Within7, Within30, Within90 int
+	// Unknown counts the instances whose deadline the state does not know.
+	Unknown int
+}
+
+// add adds the counts of c to k, keeping the earlier of the two earliest deadlines.
+func (k *Calendar) add(c Calendar) {
+	if c.Earliest != nil && (k.Earliest == nil || c.Earliest.Before(*k.Earliest)) {
+		t := *c.Earliest
+		k.Earliest = &t
+	}
+	k.Expired += c.Expired
+	k.Within7 += c.Within7
+	k.Within30 += c.Within30
+	k.Within90 += c.Within90
+	k.Unknown += c.Unknown
 }
 
 // Call is one RunInstances call of the plan.
@@ -84,14 +166,68 @@ type Summary struct {
 	InstanceMonths int
 	Moved          int    // groups whose record moves
 	Removed        int    // groups whose record is forgotten
-	PriceFen       *int64 // set when the price was asked for
+	Renew          int    // instances renewed
+	RenewMonths    int    // instance-months the renewals add
+	Flags          int    // instances whose renew flag is set
+	Lapse          int    // instances lapsing: they leave their group at expiry
+	PriceFen       *int64 // purchases and renewals, set when the price was asked for
+	// PurchasePriceFen and RenewPriceFen split PriceFen; set when the price was asked for.
+	PurchasePriceFen, RenewPriceFen *int64
+	Calendar                        Calendar // the calendar of every group
 }
 
-// Actions returns every action of the group, the main one last: a moved group that also
-// buys has move and purchase.
+// Actions returns every action of the group in a fixed order: move, resume, purchase, renew,
+// renew-flag, lapse, then any other main action (none, orphan, remove, invalid). A moved
+// group that also buys has move and purchase; the main action (Action) is always among them.
 func (g *GroupPlan) Actions() []Action {
-	if g.MovedFrom != "" && g.Action != ActionMove {
-		return []Action{ActionMove, g.Action}
+	var out []Action
+	if g.MovedFrom != "" {
+		out = append(out, ActionMove)
 	}
-	return []Action{g.Action}
+	resumes, buys := false, false
+	for _, c := range g.Calls {
+		resumes = resumes || c.Resume
+		buys = buys || !c.Resume
+	}
+	for _, a := range []struct {
+		action Action
+		has    bool
+	}{
+		{ActionResume, resumes || g.Action == ActionResume},
+		{ActionPurchase, buys || g.Action == ActionPurchase},
+		{ActionRenew, len(g.Renewals) > 0},
+		{ActionFlag, len(g.Flags) > 0},
+		{ActionLapse, len(g.Lapse) > 0},
+	} {
+		if a.has {
+			out = append(out, a.action)
+		}
+	}
+	if !slices.Contains(out, g.Action) {
+		out = append(out, g.Action)
+	}
+	return out
+}
+
+// InstancesOf returns the instances action touches in the group, sorted: those renewed, those
+// whose flag is set, those lapsing, or for a move, a removal or an orphan the group's live
+// instances. A purchase or a resume touches none yet.
+func (g *GroupPlan) InstancesOf(a Action) []string {
+	var ids []string
+	switch a {
+	case ActionRenew:
+		for _, r := range g.Renewals {
+			ids = append(ids, r.InstanceID)
+		}
+	case ActionFlag:
+		for _, f := range g.Flags {
+			ids = append(ids, f.InstanceIDs...)
+		}
+	case ActionLapse:
+		ids = append(ids, g.Lapse...)
+	case ActionMove, ActionRemove, ActionOrphan:
+		ids = append(ids, g.InstanceIDs...)
+	}
+	slices.Sort(ids)
+	return ids
 }

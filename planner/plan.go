@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -27,7 +28,6 @@ const (
 
 // Diagnostic codes of the plan's own diagnostics.
 const (
-	CodeSurplus       = "surplus"
 	CodeOrphan        = "orphan"
 	CodeConfigDrift   = "config-drift"
 	CodeStateMismatch = "state-mismatch"
@@ -42,6 +42,9 @@ type Options struct {
 	// nor moved, nor removed, nor warned about. Errors of every group are kept, and a warning
 	// says the plan is partial.
 	Groups []string
+	// At is the time the plan is made at, from which renewals, lapses at expiry and the
+	// expiry calendar are counted. The zero time plans none of them (see keep.go).
+	At time.Time
 }
 
 // Compute returns the purchase plan of fleet f against the state st (nil when there is no
@@ -58,6 +61,7 @@ func ComputeWith(f *spec.Fleet, st *state.State, o Options) *Plan {
 		Region:    f.Region,
 		ProjectID: f.ProjectID,
 		Groups:    make([]*GroupPlan, 0, len(f.Groups)),
+		At:        o.At,
 	}
 	p.Diagnostics = append(p.Diagnostics, f.Diags...)
 	var recorded map[string]*state.Group
@@ -101,7 +105,7 @@ func ComputeWith(f *spec.Fleet, st *state.State, o Options) *Plan {
 	var warnings hcl.Diagnostics
 	for _, g := range f.Groups {
 		inSpec[g.Name] = true
-		gp, diags := planGroup(f, g, recorded[g.Name], formerNames[g.Name])
+		gp, diags := planGroup(f, g, recorded[g.Name], formerNames[g.Name], o.At)
 		diags = keep(g.Name, diags)
 		if old, ok := movedFrom[g.Name]; ok {
 			gp.MovedFrom = old
@@ -123,6 +127,7 @@ func ComputeWith(f *spec.Fleet, st *state.State, o Options) *Plan {
 			continue
 		}
 		gp, diags := planOrphan(f, name, recorded[name])
+		calendarOf(gp, recorded[name], o.At)
 		diags = keep(name, diags)
 		if old, ok := movedFrom[name]; ok {
 			gp.MovedFrom = old // a move into a group the spec does not declare (the spec is broken)
@@ -138,6 +143,9 @@ func ComputeWith(f *spec.Fleet, st *state.State, o Options) *Plan {
 	if len(o.Groups) > 0 {
 		p.Diagnostics = append(p.Diagnostics, targetDiags(o.Groups, p.Groups)...)
 		p.Groups = slices.DeleteFunc(p.Groups, func(g *GroupPlan) bool { return !targeted(g.Name) })
+	}
+	if d := deadlineWarning(p.Groups, recorded, o.At); d != nil {
+		p.Diagnostics = append(p.Diagnostics, d)
 	}
 	p.Summary = summarize(p.Groups)
 	return p
@@ -210,11 +218,11 @@ func (p *Plan) Applyable() bool {
 	return true
 }
 
-// HasChanges reports whether applying the plan would change anything: make a call, move a
-// group's record or forget one.
+// HasChanges reports whether applying the plan would change anything: make a call (buy,
+// renew or set a flag), move a group's record or forget one.
 func (p *Plan) HasChanges() bool {
 	for _, g := range p.Groups {
-		if len(g.Calls) > 0 || g.MovedFrom != "" || g.Action == ActionRemove {
+		if len(g.Calls) > 0 || len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Unresolved) > 0 || g.MovedFrom != "" || g.Action == ActionRemove {
 			return true
 		}
 	}
@@ -400,19 +408,18 @@ func usedIPs(sg *state.Group) (int, map[string]bool) {
 // planGroup plans one group of the spec against its record (nil when it has none). former
 // are the names the spec's moved blocks give the group before: instances bought under one of
 // them, named after it, are no configuration change.
-func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string) (*GroupPlan, hcl.Diagnostics) {
+func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string, at time.Time) (*GroupPlan, hcl.Diagnostics) {
 	h := readHistory(sg)
-	gp := &GroupPlan{Name: g.Name, Desired: g.Count, Current: h.current}
+	gp := &GroupPlan{Name: g.Name, Desired: g.Count, Current: h.current, InstanceIDs: h.live}
 	for _, b := range h.pending {
 		gp.Pending += b.GoodsNum
 	}
-	gp.Purchase = max(0, gp.Desired-gp.Current-gp.Pending)
-
 	if !g.Valid() {
 		gp.Action = ActionInvalid
-		gp.Purchase = 0
 		return gp, nil
 	}
+	gp.Current -= keep(gp, g.Renewal, sg, at)
+	gp.Purchase = max(0, gp.Desired-gp.Current-gp.Pending)
 
 	var diags hcl.Diagnostics
 	desired := maskInPlace(g.Config.Params())
@@ -431,20 +438,17 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string) (
 	}
 	gp.Calls = append(gp.Calls, newCalls(f, g, desired, h, gp.Purchase)...)
 
-	if gp.Current > gp.Desired {
-		gp.InstanceIDs = h.live
-		diags = append(diags, groupWarning(g, CodeSurplus, "More instances than desired",
-			fmt.Sprintf("Group %q has %d instances%s but count is %d. Prepaid instances are not returned by apply: "+
-				"return the %d extra instances in the console, or raise count to %d.",
-				g.Name, gp.Current, idList(h.live), gp.Desired, gp.Current-gp.Desired, gp.Current)))
-	}
 	switch {
 	case len(h.pending) > 0:
 		gp.Action = ActionResume
-	case gp.Current > gp.Desired:
-		gp.Action = ActionSurplus
 	case len(gp.Calls) > 0:
 		gp.Action = ActionPurchase
+	case len(gp.Renewals) > 0:
+		gp.Action = ActionRenew
+	case len(gp.Lapse) > 0:
+		gp.Action = ActionLapse
+	case len(gp.Flags) > 0:
+		gp.Action = ActionFlag
 	default:
 		gp.Action = ActionNone
 	}
@@ -570,6 +574,15 @@ func summarize(groups []*GroupPlan) Summary {
 			period, _ := strconv.Atoi(c.Params["period"])
 			s.InstanceMonths += c.GoodsNum * period
 		}
+		for _, r := range g.Renewals {
+			s.Renew++
+			s.RenewMonths += r.Period
+		}
+		for _, f := range g.Flags {
+			s.Flags += len(f.InstanceIDs)
+		}
+		s.Lapse += len(g.Lapse)
+		s.Calendar.add(g.Calendar)
 	}
 	return s
 }

@@ -168,36 +168,33 @@ func TestComputeSteadyState(t *testing.T) {
 	}
 }
 
-func TestComputeSurplus(t *testing.T) {
+func TestComputeSurplusLapses(t *testing.T) {
 	st := boughtState(map[string]int{"web": 5})
 	p := Compute(testFleet(testGroup("web", 3)), st)
 	web := p.Group("web")
-	if web.Action != ActionSurplus || len(web.Calls) != 0 || web.Purchase != 0 {
-		t.Fatalf("web = %+v, want surplus without calls", web)
+	if web.Action != ActionLapse || len(web.Calls) != 0 || web.Purchase != 0 || web.Current != 5 {
+		t.Fatalf("web = %+v, want a lapse without calls, 5 current", web)
 	}
-	if diff := cmp.Diff([]string{"surplus"}, codes(p.Diagnostics)); diff != "" {
-		t.Fatalf("codes (-want +got):\n%s", diff)
+	if len(p.Diagnostics) != 0 {
+		t.Fatalf("codes %v, want none", codes(p.Diagnostics))
 	}
-	d := p.Diagnostics[0]
-	if d.Severity != hcl.DiagWarning || d.Subject == nil || d.Subject.Filename != "main.fleet.hcl" || !strings.Contains(d.Detail, "5 instances (ins-web0000, ins-web0001, ins-web0002, ins-web0003, ins-web0004) but count is 3") {
-		t.Errorf("surplus diagnostic = %+v", d)
+	// No deadline is known: the surplus is chosen by id.
+	if diff := cmp.Diff([]string{"ins-web0000", "ins-web0001"}, web.Lapse); diff != "" {
+		t.Errorf("web.Lapse (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"ins-web0000", "ins-web0001", "ins-web0002", "ins-web0003", "ins-web0004"}, web.InstanceIDs); diff != "" {
-		t.Errorf("web.InstanceIDs (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]*FlagChange{{Flag: state.AutoRenewNever, InstanceIDs: []string{"ins-web0000", "ins-web0001"}}}, web.Flags); diff != "" {
+		t.Errorf("web.Flags (-want +got):\n%s", diff)
 	}
-	if !p.Applyable() {
-		t.Error("surplus made the plan not applyable")
+	if !p.Applyable() || !p.HasChanges() {
+		t.Error("a lapse made the plan not applyable, or has no change")
 	}
 }
 
 // TestComputeSurplusByOne checks the edge of surplus: one instance more than count.
 func TestComputeSurplusByOne(t *testing.T) {
 	p := Compute(testFleet(testGroup("web", 3)), boughtState(map[string]int{"web": 4}))
-	if web := p.Group("web"); web.Action != ActionSurplus || len(web.Calls) != 0 {
-		t.Fatalf("web = %+v, want surplus without calls", web)
-	}
-	if diff := cmp.Diff([]string{"surplus"}, codes(p.Diagnostics)); diff != "" {
-		t.Errorf("codes (-want +got):\n%s", diff)
+	if web := p.Group("web"); web.Action != ActionLapse || len(web.Calls) != 0 || len(web.Lapse) != 1 {
+		t.Fatalf("web = %+v, want one lapsing without calls", web)
 	}
 }
 
@@ -258,13 +255,13 @@ func TestComputeResume(t *testing.T) {
 	}
 
 	// More instances than desired and a pending batch: the batch is still resolved, and the
-	// surplus is a warning.
+	// surplus lapses.
 	p = Compute(testFleet(testGroup("web", 1)), st)
-	if web := p.Group("web"); web.Action != ActionResume || len(web.Calls) != 1 || !web.Calls[0].Resume {
-		t.Errorf("web = %+v, want resume of the pending batch only", web)
+	if web := p.Group("web"); web.Action != ActionResume || len(web.Calls) != 1 || !web.Calls[0].Resume || len(web.Lapse) == 0 {
+		t.Errorf("web = %+v, want resume of the pending batch and a lapse", web)
 	}
-	if diff := cmp.Diff([]string{"surplus"}, codes(p.Diagnostics)); diff != "" {
-		t.Errorf("codes (-want +got):\n%s", diff)
+	if len(p.Diagnostics) != 0 {
+		t.Errorf("codes %v, want none", codes(p.Diagnostics))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
@@ -23,7 +24,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected sections of testdata/scenarios/*.txtar")
 
 // TestScenarios plans each archive of testdata/scenarios: its spec files (*.fleet.hcl,
-// *.fleet.json) against its state.json (none: no state), and compares the plan with the
+// *.fleet.json) against its state.json (none: no state) at the time its "at" section gives
+// (RFC 3339; none: no time), and compares the plan with the
 // archive's plan.txt and plan.json, and with its plan.md and plan.github when it has those
 // sections (the Markdown and GitHub renderings).
 func TestScenarios(t *testing.T) {
@@ -39,8 +41,13 @@ func TestScenarios(t *testing.T) {
 			}
 			var files []spec.File
 			var st *state.State
+			var at time.Time
 			for _, f := range ar.Files {
 				switch {
+				case f.Name == "at":
+					if at, err = time.Parse(time.RFC3339, strings.TrimSpace(string(f.Data))); err != nil {
+						t.Fatalf("at: %v", err)
+					}
 				case strings.HasSuffix(f.Name, ".fleet.hcl") || strings.HasSuffix(f.Name, ".fleet.json"):
 					files = append(files, spec.File{Name: f.Name, Src: f.Data})
 				case f.Name == "state.json":
@@ -51,7 +58,7 @@ func TestScenarios(t *testing.T) {
 			if fl == nil {
 				fl = &spec.Fleet{Diags: diags}
 			}
-			p := planner.Compute(fl, st)
+			p := planner.ComputeWith(fl, st, planner.Options{At: at})
 			sources := map[string][]byte{}
 			for _, f := range files {
 				sources[f.Name] = f.Src

@@ -86,6 +86,10 @@ func (v *barApplyView) Event(e executor.Event) {
 		_ = v.bar.Clear()
 		fmt.Fprintln(v.out, applyEventLine(e))
 	default:
+		if line := keepEventLine(e); line != "" {
+			_ = v.bar.Clear()
+			fmt.Fprintln(v.out, line)
+		}
 		return
 	}
 	if v.bar.IsFinished() {

@@ -103,7 +103,17 @@ func (v *jsonApplyView) Summary(r *executor.Result) {
 		ElapsedMS   int64          `json:"elapsed_ms"`
 		Interrupted bool           `json:"interrupted"`
 		NotStarted  []applyCallRef `json:"not_started,omitempty"`
-	}{"summary", r.Bought, r.Calls, r.Done, r.Failed, r.Pending, r.Skipped, r.Retries, r.Elapsed.Milliseconds(), r.Interrupted, notStarted})
+		// Renewals and renew flags.
+		Renewed      int `json:"renewed,omitempty"`
+		RenewFound   int `json:"renew_found,omitempty"`
+		RenewFailed  int `json:"renew_failed,omitempty"`
+		RenewPending int `json:"renew_pending,omitempty"`
+		RenewSkipped int `json:"renew_skipped,omitempty"`
+		Flagged      int `json:"flagged,omitempty"`
+		FlagFailed   int `json:"flag_failed,omitempty"`
+		FlagSkipped  int `json:"flag_skipped,omitempty"`
+	}{"summary", r.Bought, r.Calls, r.Done, r.Failed, r.Pending, r.Skipped, r.Retries, r.Elapsed.Milliseconds(), r.Interrupted, notStarted,
+		r.Keep.Renewed, r.Keep.Found, r.Keep.RenewFailed, r.Keep.RenewPending, r.Keep.RenewSkipped, r.Keep.Flagged, r.Keep.FlagFailed, r.Keep.FlagSkipped})
 }
 
 // lineApplyView prints one plain line per finished call, for CI logs.
@@ -156,6 +166,38 @@ func applyEventLine(e executor.Event) string {
 	case executor.EventCallSkipped:
 		return fmt.Sprintf("skipped  %s: %s", call, e.Error)
 	}
+	return keepEventLine(e)
+}
+
+// keepEventLine is the line of a finished renewal or renew flag call, or "".
+func keepEventLine(e executor.Event) string {
+	ids := applyShortIDs(e.InstanceIDs)
+	deadline := ""
+	if e.Deadline != nil {
+		deadline = e.Deadline.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	flag := ""
+	if e.Flag != nil {
+		flag = planner.FlagName(*e.Flag)
+	}
+	switch e.Type {
+	case executor.EventRenewDone:
+		return fmt.Sprintf("renewed  %s %s: %s, now expires %s", e.Group, ids, countNoun(e.Period, "month"), deadline)
+	case executor.EventRenewFound:
+		return fmt.Sprintf("renewed  %s %s: found renewed by an earlier apply (expires %s); nothing was sent again", e.Group, ids, deadline)
+	case executor.EventRenewFailed:
+		return fmt.Sprintf("failed   %s %s: renewal refused: %s", e.Group, ids, e.Error)
+	case executor.EventRenewPending:
+		return fmt.Sprintf("unknown  %s %s: renewal %s (run fleet apply again: it reads the deadline before anything is sent)", e.Group, ids, e.Error)
+	case executor.EventRenewSkipped:
+		return fmt.Sprintf("skipped  %s %s: renewal not started: %s", e.Group, ids, e.Error)
+	case executor.EventFlagDone:
+		return fmt.Sprintf("flagged  %s %s: renew flag %s", e.Group, ids, flag)
+	case executor.EventFlagFailed:
+		return fmt.Sprintf("failed   %s %s: renew flag %s not set: %s", e.Group, ids, flag, e.Error)
+	case executor.EventFlagSkipped:
+		return fmt.Sprintf("skipped  %s %s: renew flag %s not sent: %s", e.Group, ids, flag, e.Error)
+	}
 	return ""
 }
 
@@ -172,18 +214,30 @@ func applyShortIDs(ids []string) string {
 // applySummary writes the closing summary of an apply.
 func applySummary(out io.Writer, r *executor.Result) {
 	head := "Apply complete"
+	k := r.Keep
 	switch {
+	case r.Pending > 0 && k.RenewPending > 0:
+		head = "Apply stopped with purchases and renewals of unknown outcome"
 	case r.Pending > 0:
 		head = "Apply stopped with purchases of unknown outcome"
+	case k.RenewPending > 0:
+		head = "Apply stopped with renewals of unknown outcome"
 	case r.Interrupted:
 		head = "Apply interrupted"
-	case r.Failed > 0 || r.Skipped > 0:
+	case r.Failed > 0 || r.Skipped > 0 || k.RenewFailed > 0 || k.FlagFailed > 0 || k.RenewSkipped > 0 || k.FlagSkipped > 0:
 		head = "Apply finished with errors"
 	}
 	fmt.Fprintf(out, "%s: bought %s in %s; %s, %d failed, %d unknown, %d skipped; %s.\n",
 		head, countNoun(r.Bought, "instance"), countNoun(r.Calls, "call"), applyRetries(r.Retries), r.Failed, r.Pending, r.Skipped, applyElapsed(r.Elapsed))
 	if r.Adopted > 0 {
 		fmt.Fprintf(out, "Adopted %s of pending calls found by their name markers; none was bought again.\n", countNoun(r.Adopted, "instance"))
+	}
+	if n := k.Renewed + k.Found + k.RenewFailed + k.RenewPending + k.RenewSkipped; n > 0 {
+		fmt.Fprintf(out, "Renewals: %d renewed, %d found renewed by an earlier apply, %d failed, %d unknown, %d skipped.\n",
+			k.Renewed, k.Found, k.RenewFailed, k.RenewPending, k.RenewSkipped)
+	}
+	if n := k.Flagged + k.FlagFailed + k.FlagSkipped; n > 0 {
+		fmt.Fprintf(out, "Renew flags: %d set, %d failed, %d skipped.\n", k.Flagged, k.FlagFailed, k.FlagSkipped)
 	}
 	if ns := applyNotStarted(r); len(ns) > 0 {
 		note := ""
@@ -194,6 +248,9 @@ func applySummary(out io.Writer, r *executor.Result) {
 	}
 	if r.Pending > 0 {
 		fmt.Fprintln(out, "Run fleet apply again: it resolves the pending calls with their recorded client tokens, never buying twice.")
+	}
+	if k.RenewPending > 0 {
+		fmt.Fprintln(out, "Run fleet apply again: it reads the deadline of each renewal of unknown outcome before anything is sent, never renewing twice.")
 	}
 }
 

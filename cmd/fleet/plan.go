@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -132,7 +133,7 @@ func runPlan(ctx context.Context, g *globals, out, errOut io.Writer, dir string,
 			return err
 		}
 	}
-	p := planner.ComputeWith(f, st, planner.Options{Groups: o.groups})
+	p := planner.ComputeWith(f, st, planner.Options{Groups: o.groups, At: time.Now()})
 	// With credentials the plan makes apply's check for a lost state; without, it says so.
 	var client executor.Client
 	if cloud == nil {

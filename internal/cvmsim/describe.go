@@ -1,6 +1,7 @@
 package cvmsim
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +59,19 @@ func (s *Server) describeInstances(region *catalog.Region, p map[string]string) 
 
 	now := s.Now()
 	s.mu.Lock()
+	candidates := s.instances
+	if idSet != nil {
+		// Asked by id: only those, in creation order, without a walk of every instance.
+		candidates = make([]*Instance, 0, len(idSet))
+		for id := range idSet {
+			if in := s.byID[id]; in != nil {
+				candidates = append(candidates, in)
+			}
+		}
+		slices.SortFunc(candidates, func(a, b *Instance) int { return s.pos[a.ID] - s.pos[b.ID] })
+	}
 	var match []Instance
-	for _, stored := range s.instances {
+	for _, stored := range candidates {
 		in := stored.settled(now)
 		switch {
 		case in.Region != region.Code,

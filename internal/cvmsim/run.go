@@ -214,6 +214,7 @@ func (s *Server) purchase(o *order, digest string) (RunAnswer, *apiError) {
 		if o.wanIP {
 			in.WanIP = fmt.Sprintf("203.0.%d.%d", 113+s.rng.IntN(2), 1+s.rng.IntN(254))
 		}
+		s.pos[in.ID] = len(s.instances)
 		s.instances = append(s.instances, in)
 		s.byID[in.ID] = in
 		answer.InstanceIDs[dealKey] = append(answer.InstanceIDs[dealKey], in.ID)

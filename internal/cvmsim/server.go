@@ -55,6 +55,7 @@ type Server struct {
 	nextDeal    int64
 	instances   []*Instance // in creation order
 	byID        map[string]*Instance
+	pos         map[string]int // an instance's index in instances
 	tokens      map[string]*tokenRecord
 	vpcs        map[string]*VPC
 	subnets     map[string]*subnetInfo
@@ -96,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 		balance:  Unlimited,
 		nextDeal: 20000001,
 		byID:     map[string]*Instance{},
+		pos:      map[string]int{},
 		tokens:   map[string]*tokenRecord{},
 		vpcs:     map[string]*VPC{},
 		subnets:  map[string]*subnetInfo{},

@@ -75,6 +75,7 @@ func (s *Server) load(path string) error {
 		if in.DealID >= s.nextDeal {
 			s.nextDeal = in.DealID + 1
 		}
+		s.pos[in.ID] = len(s.instances)
 		s.instances = append(s.instances, in)
 		s.byID[in.ID] = in
 	}

@@ -51,7 +51,11 @@ func summaryLine(s planner.Summary) string {
 	line := "Plan: " + count(s.Purchase, "instance") + " in " + count(s.Calls, "RunInstances call") +
 		", " + count(s.InstanceMonths, "instance-month") + "."
 	if s.PriceFen != nil {
-		line += " Price: " + yuan(*s.PriceFen) + " CNY."
+		line += " Price: " + yuan(*s.PriceFen) + " CNY"
+		if s.RenewPriceFen != nil && *s.RenewPriceFen > 0 {
+			line += " (renewals " + yuan(*s.RenewPriceFen) + ")"
+		}
+		line += "."
 	}
 	if s.Moved > 0 {
 		line += " Moved: " + count(s.Moved, "group") + "."
@@ -59,7 +63,7 @@ func summaryLine(s planner.Summary) string {
 	if s.Removed > 0 {
 		line += " Removed: " + count(s.Removed, "group") + "."
 	}
-	return line
+	return line + keepSummary(s)
 }
 
 // noChangesLine is the closing line of an applyable plan without changes or warnings.
@@ -76,15 +80,16 @@ func planLine(p *planner.Plan) string {
 }
 
 // quietLine is the closing line of an applyable plan without changes: noChangesLine, or,
-// when the plan warns, what it warns about: "No purchases; 8 surplus instances in 2 groups,
-// 1 orphan group."
+// when the plan warns or instances are lapsing, what it says about them: "No purchases; 8
+// lapsing instances in 2 groups, 1 orphan group."
 func quietLine(p *planner.Plan) string {
 	var surplus, surplusGroups, orphans, drifted, others int
 	for _, g := range p.Groups {
-		switch g.Action {
-		case planner.ActionSurplus:
-			surplus += g.Current - g.Desired
+		if len(g.Lapse) > 0 {
+			surplus += len(g.Lapse)
 			surplusGroups++
+		}
+		switch g.Action {
 		case planner.ActionOrphan:
 			orphans++
 		}
@@ -97,14 +102,14 @@ func quietLine(p *planner.Plan) string {
 			continue
 		}
 		switch spec.Code(d) {
-		case planner.CodeSurplus, planner.CodeOrphan, planner.CodeConfigDrift:
+		case planner.CodeOrphan, planner.CodeConfigDrift, planner.CodeDeadlines:
 		default:
 			others++
 		}
 	}
 	var parts []string
 	if surplusGroups > 0 {
-		parts = append(parts, count(surplus, "surplus instance")+" in "+count(surplusGroups, "group"))
+		parts = append(parts, count(surplus, "lapsing instance")+" in "+count(surplusGroups, "group"))
 	}
 	if orphans > 0 {
 		parts = append(parts, count(orphans, "orphan group"))
@@ -135,7 +140,7 @@ func symbol(a planner.Action) string {
 	switch a {
 	case planner.ActionPurchase:
 		return "+"
-	case planner.ActionResume, planner.ActionMove:
+	case planner.ActionResume, planner.ActionMove, planner.ActionRenew, planner.ActionFlag:
 		return "~"
 	case planner.ActionRemove:
 		return "-"
@@ -143,7 +148,7 @@ func symbol(a planner.Action) string {
 		return "!"
 	case planner.ActionOrphan:
 		return "-"
-	case planner.ActionSurplus:
+	case planner.ActionLapse:
 		return ">"
 	}
 	return " "

@@ -62,6 +62,9 @@ func Human(w io.Writer, p *planner.Plan, sources map[string][]byte, color bool) 
 		b.WriteString(h.paint(planLine(p), colorBold))
 	}
 	b.WriteString("\n")
+	if c := calendarText(p.Summary.Calendar); c != "" {
+		b.WriteString("Expiry: " + c + ".\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -103,8 +106,10 @@ func actionColor(a planner.Action) colorKind {
 	switch a {
 	case planner.ActionPurchase:
 		return colorGreen
-	case planner.ActionResume, planner.ActionSurplus:
+	case planner.ActionResume, planner.ActionLapse:
 		return colorYellow
+	case planner.ActionRenew, planner.ActionFlag:
+		return colorGreen
 	case planner.ActionInvalid, planner.ActionOrphan, planner.ActionRemove:
 		return colorRed
 	case planner.ActionMove:
@@ -121,14 +126,14 @@ func (h *human) group(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan)
 		b.WriteString(h.paint(g.MovedFrom, colorBold) + " -> " + h.paint(g.Name, colorBold))
 		b.WriteString(": " + movedWhat(g))
 		if g.Action != planner.ActionMove {
-			b.WriteString(", then " + what(p, g) + " (" + counts(g) + ")")
+			b.WriteString(", then " + strings.Join(append([]string{what(p, g)}, keepParts(g)...), ", ") + " (" + counts(g) + ")")
 		}
 	} else {
 		b.WriteString(h.paint(symbol(g.Action), actionColor(g.Action)))
 		b.WriteString(" ")
 		b.WriteString(h.paint(g.Name, colorBold))
 		b.WriteString(": ")
-		b.WriteString(what(p, g))
+		b.WriteString(strings.Join(append([]string{what(p, g)}, keepParts(g)...), ", "))
 		b.WriteString(" (")
 		b.WriteString(counts(g))
 		b.WriteString(")")
@@ -162,6 +167,9 @@ func (h *human) group(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan)
 			}
 		}
 		b.WriteString("\n")
+	}
+	for _, l := range keepLines(g) {
+		b.WriteString("    " + l + "\n")
 	}
 	if g.ConfigDiff != "" {
 		b.WriteString("    configuration bought -> desired (existing instances keep theirs):\n")
@@ -199,8 +207,12 @@ func what(p *planner.Plan, g *planner.GroupPlan) string {
 		return "invalid, nothing is bought"
 	case planner.ActionOrphan:
 		return "in the state but not in the spec, nothing is returned"
-	case planner.ActionSurplus:
-		return thousands(int64(g.Current-g.Desired)) + " more than desired, nothing is returned"
+	case planner.ActionRenew:
+		return "renew " + count(len(g.Renewals), "instance")
+	case planner.ActionFlag:
+		return "set the renew flag of " + count(flagCount(g), "instance")
+	case planner.ActionLapse:
+		return "let " + count(len(g.Lapse), "surplus instance") + " lapse at expiry, nothing is returned"
 	case planner.ActionMove:
 		return movedWhat(g)
 	case planner.ActionRemove:

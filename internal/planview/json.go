@@ -48,8 +48,7 @@ type Group struct {
 	// not declare the one of its calls; absent when the plan does not say (an invalid group,
 	// an orphan without calls).
 	Config *Config `json:"config,omitempty"`
-	// InstanceIDs are the live instances of a surplus or orphan group, which the plan warns
-	// about.
+	// InstanceIDs are the group's live instances as the state records them.
 	InstanceIDs []string `json:"instance_ids"`
 	Calls       []Call   `json:"calls"`
 	// AdoptOrResume is set for a resumed group whose pending calls carry an instance-name
@@ -58,6 +57,21 @@ type Group struct {
 	// PriceFen is the price of the group's calls in fen for the whole prepaid period; null
 	// unless a price was asked for.
 	PriceFen *int64 `json:"price_fen"`
+	// InstancesByAction lists, per action, the instances it touches (see
+	// planner.GroupPlan.InstancesOf); an action that touches none yet (purchase, resume) has
+	// an empty list.
+	InstancesByAction map[string][]string `json:"instances_by_action"`
+	// The keeping of the group's instances: its renew mode ("" for a group the spec does not
+	// declare), renewals, renew flags set, the flag set on instances it buys (null: the
+	// cloud's default, 0), the instances lapsing and taken back, and its expiry calendar.
+	RenewMode     string        `json:"renew_mode"`
+	Renewals      []RenewalJSON `json:"renewals"`
+	RenewPriceFen *int64        `json:"renew_price_fen"`
+	RenewFlags    []FlagJSON    `json:"renew_flags"`
+	NewFlag       *int          `json:"new_instances_flag"`
+	Lapse         []string      `json:"lapse"`
+	TakenBack     []string      `json:"taken_back"`
+	Calendar      CalendarJSON  `json:"calendar"`
 }
 
 // Call is one RunInstances call; Params are the action parameters as sent, secrets hashed.
@@ -80,6 +94,16 @@ type Summary struct {
 	PriceFen       *int64 `json:"price_fen"`
 	// PriceNote says why price_fen is null although a price was asked for.
 	PriceNote string `json:"price_note,omitempty"`
+	// Renewals, flags and lapses: instances renewed and the instance-months they add,
+	// instances whose renew flag is set, instances lapsing; the price of purchases and of
+	// renewals apart (price_fen is their sum); the calendar of the whole plan.
+	Renew            int          `json:"renew"`
+	RenewMonths      int          `json:"renew_months"`
+	RenewFlags       int          `json:"renew_flags"`
+	Lapse            int          `json:"lapse"`
+	PurchasePriceFen *int64       `json:"purchase_price_fen"`
+	RenewPriceFen    *int64       `json:"renew_price_fen"`
+	Calendar         CalendarJSON `json:"calendar"`
 }
 
 // NewDocument returns the JSON document of p.
@@ -101,8 +125,17 @@ func NewDocument(p *planner.Plan) Document {
 			Removed:        p.Summary.Removed,
 			PriceFen:       p.Summary.PriceFen,
 			PriceNote:      p.PriceNote,
+
+			Renew:            p.Summary.Renew,
+			RenewMonths:      p.Summary.RenewMonths,
+			RenewFlags:       p.Summary.Flags,
+			Lapse:            p.Summary.Lapse,
+			PurchasePriceFen: p.Summary.PurchasePriceFen,
+			RenewPriceFen:    p.Summary.RenewPriceFen,
+			Calendar:         calendarJSON(p.Summary.Calendar),
 		},
 	}
+
 	for _, g := range p.Groups {
 		jg := Group{
 			Name:       g.Name,
@@ -114,6 +147,16 @@ func NewDocument(p *planner.Plan) Document {
 			ConfigDiff: g.ConfigDiff,
 			Calls:      make([]Call, 0, len(g.Calls)),
 			PriceFen:   g.PriceFen,
+
+			InstancesByAction: map[string][]string{},
+			RenewMode:         g.RenewMode,
+			Renewals:          renewalsJSON(g),
+			RenewPriceFen:     renewPrice(g),
+			RenewFlags:        flagsJSON(g),
+			NewFlag:           g.NewFlag,
+			Lapse:             append([]string{}, g.Lapse...),
+			TakenBack:         append([]string{}, g.TakenBack...),
+			Calendar:          calendarJSON(g.Calendar),
 		}
 		if c, ok := groupConfig(g); ok {
 			jg.Config = &c
@@ -121,6 +164,7 @@ func NewDocument(p *planner.Plan) Document {
 		jg.InstanceIDs = append([]string{}, g.InstanceIDs...)
 		for _, a := range g.Actions() {
 			jg.Actions = append(jg.Actions, string(a))
+			jg.InstancesByAction[string(a)] = append([]string{}, g.InstancesOf(a)...)
 		}
 		if g.Action == planner.ActionResume {
 			jg.AdoptOrResume = p.AdoptOrResume(g)

@@ -69,6 +69,9 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 	default:
 		fmt.Fprintf(&b, "**%s**\n\n", mdText(planLine(p)))
 	}
+	if c := calendarText(p.Summary.Calendar); c != "" {
+		fmt.Fprintf(&b, "Expiry: %s.\n\n", mdText(c))
+	}
 	var notes []string
 	if !st.details && hasDetails(p) {
 		notes = append(notes, "per-group details")
@@ -101,11 +104,11 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 	}
 	tableStart := b.Len()
 	if unchanged < len(p.Groups) {
-		b.WriteString("| | group | action | type | cpu | mem | zone | image | period | disks | network | desired | current | purchase | calls |")
+		b.WriteString("| | group | action | type | cpu | mem | zone | image | period | disks | network | desired | current | purchase | calls | renew | lapse | earliest expiry |")
 		if priced {
 			b.WriteString(" price (CNY) |")
 		}
-		b.WriteString("\n| :-: | --- | --- | --- | ---: | ---: | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |")
+		b.WriteString("\n| :-: | --- | --- | --- | ---: | ---: | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 		if priced {
 			b.WriteString(" ---: |")
 		}
@@ -195,7 +198,7 @@ func renderMarkdown(p *planner.Plan, st mdStage, limit int) (string, bool) {
 // actionOrder is the order in which a shortened table keeps rows: what needs attention first.
 var actionOrder = []planner.Action{
 	planner.ActionInvalid, planner.ActionResume, planner.ActionPurchase,
-	planner.ActionSurplus, planner.ActionRemove, planner.ActionMove, planner.ActionOrphan, planner.ActionNone,
+	planner.ActionRenew, planner.ActionLapse, planner.ActionFlag, planner.ActionRemove, planner.ActionMove, planner.ActionOrphan, planner.ActionNone,
 }
 
 // tableOrder returns the groups in the plan's order, or, when rows may be dropped, the ones
@@ -237,7 +240,9 @@ func hasDetails(p *planner.Plan) bool {
 }
 
 // detailed reports whether group g has a <details> section: calls or a configuration diff.
-func detailed(g *planner.GroupPlan) bool { return len(g.Calls) > 0 || g.ConfigDiff != "" }
+func detailed(g *planner.GroupPlan) bool {
+	return len(g.Calls) > 0 || g.ConfigDiff != "" || len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Lapse) > 0 || len(g.TakenBack) > 0
+}
 
 // tableRow returns the summary table row of group g.
 func tableRow(p *planner.Plan, g *planner.GroupPlan) string {
@@ -252,29 +257,40 @@ func tableRow(p *planner.Plan, g *planner.GroupPlan) string {
 			price = " " + yuan(*g.PriceFen) + " |"
 		}
 	}
-	name, label := mdCode(clip(g.Name, maxNameBytes)), actionLabel(p, g)
+	name := mdCode(clip(g.Name, maxNameBytes))
 	if g.MovedFrom != "" {
 		sym = "`" + symbol(planner.ActionMove) + "`"
 		name = mdCode(clip(g.MovedFrom, maxNameBytes)) + " -> " + name
-		if g.Action != planner.ActionMove {
-			label = string(planner.ActionMove) + ", " + label
+	}
+	var labels []string
+	for _, a := range g.Actions() {
+		if a == g.Action {
+			labels = append(labels, actionLabel(p, g))
+		} else {
+			labels = append(labels, string(a))
 		}
 	}
+	label := strings.Join(labels, ", ")
 	cfg := strings.Repeat(" |", 8)
 	if c, ok := shownConfig(g); ok {
 		cfg = fmt.Sprintf(" %s | %d | %d | %s | %s | %d | %s | %s |", mdCode(clip(c.InstanceType, maxNameBytes)), c.CPU, c.Mem,
 			mdText(c.zone()), mdCode(clip(c.ImageID, maxNameBytes)), c.Period, mdText(c.disks()), mdText(clip(c.network(), maxNameBytes)))
 	}
-	return fmt.Sprintf("| %s | %s | %s |%s %s | %s | %s | %s |%s\n", sym, name, label, cfg,
-		thousands(int64(g.Desired)), thousands(int64(g.Current)), thousands(int64(g.Purchase)), thousands(int64(len(g.Calls))), price)
+	expiry := ""
+	if c := g.Calendar.Earliest; c != nil {
+		expiry = mdText(when(*c))
+	}
+	return fmt.Sprintf("| %s | %s | %s |%s %s | %s | %s | %s | %s | %s | %s |%s\n", sym, name, label, cfg,
+		thousands(int64(g.Desired)), thousands(int64(g.Current)), thousands(int64(g.Purchase)), thousands(int64(len(g.Calls))),
+		thousands(int64(len(g.Renewals))), thousands(int64(len(g.Lapse))), expiry, price)
 }
 
 // mdColumns is the number of columns of the table, the symbol's included.
 func mdColumns(priced bool) int {
 	if priced {
-		return 16
+		return 19
 	}
-	return 15
+	return 18
 }
 
 // unchangedGroup reports whether group g is only counted below the table: nothing to do and
@@ -339,12 +355,23 @@ func writeDetails(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
 		}
 		b.WriteString("\n")
 	}
+	if lines := keepLines(g); len(lines) > 0 && detailedKeep(g) {
+		for _, l := range lines {
+			b.WriteString("- " + mdText(l) + "\n")
+		}
+		b.WriteString("\n")
+	}
 	if g.ConfigDiff != "" {
 		b.WriteString("Configuration bought and desired; existing instances keep theirs:\n\n")
 		fence := strings.Repeat("`", max(3, longestRun(g.ConfigDiff, '`')+1))
 		b.WriteString(fence + "diff\n" + strings.TrimRight(g.ConfigDiff, "\n") + "\n" + fence + "\n\n")
 	}
 	b.WriteString("</details>\n")
+}
+
+// detailedKeep reports whether group g renews, sets flags, lapses or takes back instances.
+func detailedKeep(g *planner.GroupPlan) bool {
+	return len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Lapse) > 0 || len(g.TakenBack) > 0
 }
 
 // mdText escapes s for Markdown text on one line, table cells included: the characters that

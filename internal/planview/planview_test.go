@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"fleet/internal/golden"
@@ -70,7 +71,11 @@ func mixedPlan() (*planner.Plan, map[string][]byte) {
 			{Name: "old", Action: planner.ActionOrphan, Current: 3},
 			{Name: "web[gz3]", Action: planner.ActionPurchase, Desired: 250, Current: 0, Purchase: 250,
 				Calls: []*planner.Call{call("web", 0, 100, false), call("web", 1, 100, false), call("web", 2, 50, false)}},
-			{Name: "win", Action: planner.ActionSurplus, Desired: 2, Current: 5},
+			{Name: "win", Action: planner.ActionLapse, Desired: 2, Current: 5, RenewMode: "fleet",
+				Lapse:    []string{"ins-win00001", "ins-win00002", "ins-win00003"},
+				Flags:    []*planner.FlagChange{{Flag: 0, InstanceIDs: []string{"ins-win00005"}}, {Flag: 2, InstanceIDs: []string{"ins-win00001", "ins-win00002"}}},
+				Renewals: []*planner.Renewal{{InstanceID: "ins-win00004", Deadline: deadline(-2), Period: 3, Expired: true}, {InstanceID: "ins-win00005", Deadline: deadline(5), Period: 3}},
+				Calendar: planner.Calendar{Earliest: ptr(deadline(-2)), Expired: 1, Within7: 3, Within30: 4, Within90: 4}},
 		},
 		Diagnostics: hcl.Diagnostics{
 			spec.WithCode("cpu-mem-combination", &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No such cpu and mem pair",
@@ -79,13 +84,22 @@ func mixedPlan() (*planner.Plan, map[string][]byte) {
 				Detail: "Existing instances keep their old configuration; only new ones get the new one."}),
 			spec.WithCode("orphan", &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: `Group "old" is in the state but not in the spec`,
 				Detail: "Its instances are not returned. Remove it from the state with fleet state rm old once they are gone."}),
-			spec.WithCode("surplus", &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: `Group "win" has 3 instances more than desired`,
-				Detail: "Prepaid instances are not returned by apply; return them in the console."}),
+			spec.WithCode("deadlines-stale", &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Deadlines not known or not fresh",
+				Detail: "3 deadlines were read more than a day ago, in group old."}),
 		},
-		Summary: planner.Summary{Purchase: 256, Calls: 7, InstanceMonths: 3072},
+		Summary: planner.Summary{Purchase: 256, Calls: 7, InstanceMonths: 3072, Renew: 2, RenewMonths: 6, Flags: 3, Lapse: 3,
+			Calendar: planner.Calendar{Earliest: ptr(deadline(-2)), Expired: 1, Within7: 3, Within30: 4, Within90: 4}},
+		At: deadline(0),
 	}
 	return p, map[string][]byte{"main.fleet.hcl": []byte(specSrc)}
 }
+
+// deadline returns a time days after the mixed plan's time.
+func deadline(days int) time.Time {
+	return time.Date(2027, 1, 10, 2, 0, 0, 0, time.UTC).AddDate(0, 0, days)
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func noChangesPlan() *planner.Plan {
 	return &planner.Plan{
@@ -125,13 +139,15 @@ func TestHumanContent(t *testing.T) {
 		"+ web[gz3]: buy 250 instances (desired 250, current 0)\n" +
 			"    buys CVM.S2, 2 cpu, 4 GB mem, zone 100003, image img-lkxqa4kj, 12 months, disks root 0 GB, network classic, no public IP\n",
 		"- old: in the state but not in the spec, nothing is returned (current 3)\n",
-		"> win: 3 more than desired, nothing is returned (desired 2, current 5)\n",
+		"> win: let 3 surplus instances lapse at expiry, nothing is returned, renew 2 instances, set the renew flag of 1 instance (desired 2, current 5)\n",
+		"    lapses ins-win00001, ins-win00002, ins-win00003 (2 of them set not to renew now): they leave the group at expiry (count 2, current 5)\n",
+		"    expiry: earliest 2027-01-08 02:00 UTC; 1 expired, 3 within 7 days, 4 within 30, 4 within 90\n",
 		"  cache: nothing to buy, configuration changed (desired 3, current 3)\n" +
 			"    desired CVM.S3, 2 cpu, 4 GB mem, any zone, image img-lkxqa4kj, 12 months, disks root 50 GB, data 100 GB (cloud), " +
 			"network vpc-2x7lhtse/subnet-3lzrkspo, public IP 10 Mbps (PayByTraffic)\n" +
 			"    configuration bought -> desired (existing instances keep theirs):\n      --- cache (bought)\n",
 		"  7 |   cpu    = 3\n    |            ^\n",
-		"Plan: 256 instances in 7 RunInstances calls, 3,072 instance-months.\n" + notApplyableLine + "\n",
+		"Plan: 256 instances in 7 RunInstances calls, 3,072 instance-months. Renew: 2 instances, 6 instance-months. Renew flags: 3 instances. Lapse: 3 instances.\n" + notApplyableLine + "\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("human output lacks %q:\n%s", want, out)
@@ -224,9 +240,10 @@ func TestJSONShape(t *testing.T) {
 	}{
 		{"document", keys(doc), []string{"applyable", "diagnostics", "fleet", "format_version", "groups", "region", "state", "summary", "valid"}},
 		{"state", keys(doc["state"].(map[string]any)), []string{"lineage", "serial"}},
-		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "actions", "adopt_or_resume", "calls", "config_diff", "current", "desired", "instance_ids", "moved_from", "name", "price_fen", "purchase"}},
+		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "actions", "adopt_or_resume", "calendar", "calls", "config_diff", "current", "desired", "instance_ids", "instances_by_action",
+			"lapse", "moved_from", "name", "new_instances_flag", "price_fen", "purchase", "renew_flags", "renew_mode", "renew_price_fen", "renewals", "taken_back"}},
 		{"call", keys(doc["groups"].([]any)[0].(map[string]any)["calls"].([]any)[0].(map[string]any)), []string{"client_token", "goods_num", "params", "seq"}},
-		{"summary", keys(doc["summary"].(map[string]any)), []string{"calls", "instance_months", "moved", "price_fen", "purchase", "removed"}},
+		{"summary", keys(doc["summary"].(map[string]any)), []string{"calendar", "calls", "instance_months", "lapse", "moved", "price_fen", "purchase", "purchase_price_fen", "removed", "renew", "renew_flags", "renew_months", "renew_price_fen"}},
 	}
 	for _, c := range checks {
 		if diff := cmp.Diff(c.want, c.got); diff != "" {
@@ -240,7 +257,7 @@ func TestJSONShape(t *testing.T) {
 	}
 
 	empty := render(t, func(b *bytes.Buffer) error { return JSON(b, &planner.Plan{Fleet: "x"}) })
-	if !bytes.Contains(empty, []byte(`"groups": []`)) || bytes.Contains(empty, []byte("null,")) {
+	if !bytes.Contains(empty, []byte(`"groups": []`)) || bytes.Contains(empty, []byte(`"diagnostics": null`)) {
 		t.Errorf("empty plan JSON has null arrays:\n%s", empty)
 	}
 }
@@ -419,7 +436,7 @@ func TestMarkdownLimitRandom(t *testing.T) {
 		return b.String()
 	}
 	actions := []planner.Action{planner.ActionPurchase, planner.ActionNone, planner.ActionResume,
-		planner.ActionSurplus, planner.ActionOrphan, planner.ActionInvalid}
+		planner.ActionLapse, planner.ActionRenew, planner.ActionOrphan, planner.ActionInvalid}
 	for i := range 12 {
 		n := r.IntN(2500)
 		p := bigPlan(n, func(j int) (*planner.GroupPlan, *hcl.Diagnostic) {

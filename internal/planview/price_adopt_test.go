@@ -52,10 +52,10 @@ func TestHumanPriceAndAdoption(t *testing.T) {
 func TestMarkdownPriceAndAdoption(t *testing.T) {
 	out := string(render(t, func(b *bytes.Buffer) error { return Markdown(b, pricedAdoptPlan()) }))
 	for _, want := range []string{
-		"| | group | action | type | cpu | mem | zone | image | period | disks | network | desired | current | purchase | calls | price (CNY) |\n",
-		"| `+` | `api` | purchase | `CVM.S2` | 2 | 4 | zone 100003 | `img-lkxqa4kj` | 12 | root 0 GB | classic, no public IP | 3 | 0 | 3 | 1 | 1,234,567.89 |\n",
-		"| `~` | `web` | adopt or resume | `CVM.S2` | 2 | 4 | zone 100003 | `img-lkxqa4kj` | 12 | root 0 GB | classic, no public IP | 2 | 0 | 0 | 1 | 25.00 |\n",
-		"| `~` | `db` | resume | `CVM.S2` | 2 | 4 | zone 100003 | `img-lkxqa4kj` | 12 | root 0 GB | classic, no public IP | 1 | 0 | 0 | 1 | 1.00 |\n",
+		"| | group | action | type | cpu | mem | zone | image | period | disks | network | desired | current | purchase | calls | renew | lapse | earliest expiry | price (CNY) |\n",
+		"| `+` | `api` | purchase | `CVM.S2` | 2 | 4 | zone 100003 | `img-lkxqa4kj` | 12 | root 0 GB | classic, no public IP | 3 | 0 | 3 | 1 | 0 | 0 |  | 1,234,567.89 |\n",
+		"| `~` | `web` | adopt or resume | `CVM.S2` | 2 | 4 | zone 100003 | `img-lkxqa4kj` | 12 | root 0 GB | classic, no public IP | 2 | 0 | 0 | 1 | 0 | 0 |  | 25.00 |\n",
+		"| `~` | `db` | resume | `CVM.S2` | 2 | 4 | zone 100003 | `img-lkxqa4kj` | 12 | root 0 GB | classic, no public IP | 1 | 0 | 0 | 1 | 0 | 0 |  | 1.00 |\n",
 		"Price: 1,234,593.89 CNY.",
 	} {
 		if !strings.Contains(out, want) {

@@ -17,24 +17,24 @@ func TestQuietLine(t *testing.T) {
 		return spec.WithCode(code, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: code})
 	}
 	p := &planner.Plan{Groups: []*planner.GroupPlan{
-		{Name: "a", Action: planner.ActionSurplus, Desired: 1, Current: 6},
-		{Name: "b", Action: planner.ActionSurplus, Desired: 2, Current: 5},
+		{Name: "a", Action: planner.ActionLapse, Desired: 1, Current: 6, Lapse: []string{"ins-1", "ins-2", "ins-3", "ins-4", "ins-5"}},
+		{Name: "b", Action: planner.ActionLapse, Desired: 2, Current: 5, Lapse: []string{"ins-6", "ins-7", "ins-8"}},
 		{Name: "c", Action: planner.ActionOrphan, Current: 2},
 		{Name: "d", Action: planner.ActionNone, Desired: 1, Current: 1},
-	}, Diagnostics: hcl.Diagnostics{warn("surplus"), warn("surplus"), warn("orphan")}}
-	if got, want := quietLine(p), "No purchases; 8 surplus instances in 2 groups, 1 orphan group."; got != want {
+	}, Diagnostics: hcl.Diagnostics{warn("orphan")}}
+	if got, want := quietLine(p), "No purchases; 8 lapsing instances in 2 groups, 1 orphan group."; got != want {
 		t.Errorf("quietLine = %q, want %q", got, want)
 	}
 	p.Groups[3].ConfigDiff = "--- d\n"
 	p.Diagnostics = append(p.Diagnostics, warn("config-drift"), warn("targeted"))
-	if got, want := quietLine(p), "No purchases; 8 surplus instances in 2 groups, 1 orphan group, 1 group with a changed configuration, 1 other warning."; got != want {
+	if got, want := quietLine(p), "No purchases; 8 lapsing instances in 2 groups, 1 orphan group, 1 group with a changed configuration, 1 other warning."; got != want {
 		t.Errorf("quietLine = %q, want %q", got, want)
 	}
 	if got := quietLine(noChangesPlan()); got != noChangesLine {
 		t.Errorf("quietLine without warnings = %q, want %q", got, noChangesLine)
 	}
 	out := string(render(t, func(b *bytes.Buffer) error { return Human(b, p, nil, false) }))
-	if !strings.HasSuffix(out, "\nNo purchases; 8 surplus instances in 2 groups, 1 orphan group, 1 group with a changed configuration, 1 other warning.\n") {
+	if !strings.HasSuffix(out, "\nNo purchases; 8 lapsing instances in 2 groups, 1 orphan group, 1 group with a changed configuration, 1 other warning.\n") {
 		t.Errorf("human plan does not end with the warnings:\n%s", out)
 	}
 }
@@ -43,7 +43,7 @@ func TestPriceNote(t *testing.T) {
 	p, _ := mixedPlan()
 	p.PriceNote = "the plan has errors"
 	out := string(render(t, func(b *bytes.Buffer) error { return Human(b, p, nil, false) }))
-	if !strings.Contains(out, "3,072 instance-months. No price: the plan has errors.\n") {
+	if !strings.Contains(out, "Lapse: 3 instances. No price: the plan has errors.\n") {
 		t.Errorf("human plan does not say why there is no price:\n%s", out)
 	}
 	js := string(render(t, func(b *bytes.Buffer) error { return JSON(b, p) }))

@@ -84,7 +84,7 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		if f == nil {
 			f = &spec.Fleet{Diags: in.Diags} // no fleet block: show every diagnostic
 		}
-		plan = planner.ComputeWith(f, st, planner.Options{Groups: in.Groups})
+		plan = planner.ComputeWith(f, st, planner.Options{Groups: in.Groups, At: env.now()})
 	}
 
 	var client executor.Client
@@ -96,7 +96,7 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		client = c
 		return c, err
 	}
-	calls := len(plan.Calls()) > 0
+	calls := len(plan.Calls()) > 0 || plan.Summary.Renew > 0
 	if (in.MaxCostFen != nil || in.Price) && plan.Applyable() && calls {
 		c, err := cloud()
 		if err != nil {
@@ -128,7 +128,8 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		return nil, err
 	}
 	var c executor.Client
-	if calls {
+	keeping := executor.Keeps(plan, refactored)
+	if calls || keeping {
 		if c, err = cloud(); err != nil {
 			return nil, err
 		}
@@ -153,7 +154,7 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		if err := env.Store.Write(ctx, st, state.Change{Operation: "apply", Summary: strings.Join(changes, "; ")}); err != nil {
 			return nil, fmt.Errorf("%w (nothing was moved, removed or sent)", err)
 		}
-		if !calls {
+		if !calls && !keeping {
 			v.Saved(env.Store.Where(), st.Serial)
 			return nil, nil
 		}
@@ -167,6 +168,7 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 	}
 	res, applyErr := executor.Apply(ctx, plan, executor.Options{
 		Client:      c,
+		Renewer:     c,
 		State:       st,
 		Journal:     journal,
 		Secret:      SecretResolver(in.Fleet),
@@ -251,6 +253,15 @@ func applySummary(r *executor.Result) string {
 	}
 	if r.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d not started", r.Skipped))
+	}
+	if k := r.Keep; k.Renewed+k.Found > 0 {
+		parts = append(parts, fmt.Sprintf("%s renewed", countNoun(k.Renewed+k.Found, "instance")))
+	}
+	if k := r.Keep; k.RenewPending > 0 {
+		parts = append(parts, fmt.Sprintf("%d renewals pending", k.RenewPending))
+	}
+	if k := r.Keep; k.Flagged > 0 {
+		parts = append(parts, fmt.Sprintf("%d renew flags set", k.Flagged))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -8,8 +8,8 @@ import (
 	"fleet/planner"
 )
 
-// PricePlan asks the price of every call of p and records it in the plan: per group (every
-// group, 0 for a group without calls) and in the summary.
+// PricePlan asks the price of every call and renewal of p and records it in the plan: per
+// group (every group, 0 for a group without calls), per renewal and in the summary.
 func PricePlan(ctx context.Context, c executor.Pricer, p *planner.Plan) error {
 	q, err := executor.Price(ctx, c, p)
 	if err != nil {
@@ -18,9 +18,13 @@ func PricePlan(ctx context.Context, c executor.Pricer, p *planner.Plan) error {
 	for _, g := range p.Groups {
 		fen := q.Groups[g.Name]
 		g.PriceFen = &fen
+		for _, r := range g.Renewals {
+			fen := q.Renewals[r]
+			r.PriceFen = &fen
+		}
 	}
-	total := q.Total
-	p.Summary.PriceFen = &total
+	total, purchase, renewal := q.Total, q.Total-q.Renewal, q.Renewal
+	p.Summary.PriceFen, p.Summary.PurchasePriceFen, p.Summary.RenewPriceFen = &total, &purchase, &renewal
 	return nil
 }
 

@@ -44,7 +44,7 @@ func Recover(ctx context.Context, env Env, f *spec.Fleet) (*RecoverResult, error
 		if err != nil {
 			return fmt.Errorf("state recover: %w (nothing was changed)", err)
 		}
-		plan := planner.Compute(f, st)
+		plan := planner.ComputeWith(f, st, planner.Options{At: env.now()})
 		recs, report := executor.RecoverRecords(plan, st, found, env.now())
 		out = &RecoverResult{RecoverReport: report, Found: len(found)}
 		if len(recs) == 0 {

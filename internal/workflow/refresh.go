@@ -33,7 +33,7 @@ func Refresh(ctx context.Context, env Env) (*RefreshResult, error) {
 			return fmt.Errorf("%w (the state was not written)", err)
 		}
 		out = &RefreshResult{RefreshResult: res, State: st}
-		if res.Changed() {
+		if res.Wrote() {
 			if err := env.Store.Write(ctx, st, state.Change{Operation: "refresh", Summary: fmt.Sprintf("%d of %s changed", len(res.Changes), countNoun(res.Checked, "status"))}); err != nil {
 				return err
 			}

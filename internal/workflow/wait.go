@@ -51,16 +51,16 @@ func wait(ctx context.Context, c executor.Lister, st *state.State, res *executor
 				seen[id] = in.Status
 			}
 		}
+		for id, got := range found {
+			if g, ok := owner[id]; ok {
+				if in := st.Groups[g].Instance(id); in != nil {
+					executor.RecordRead(in, got, at)
+				}
+			}
+		}
 		counts = WaitCounts{}
 		for _, id := range ids {
 			status, ok := seen[id]
-			if ok {
-				if in := st.Groups[owner[id]].Instance(id); in != nil {
-					in.Status = status
-					t := at
-					in.StatusAt = &t
-				}
-			}
 			switch {
 			case ok && status == state.InstanceRunning:
 				counts.Running++
