@@ -60,10 +60,10 @@ demo: build
 demo-pg: build pg-check
 	FLEET_DEMO_BACKEND=postgres $(GO) run ./internal/pgtest/cmd/pgtmp -- bash scripts/demo.sh
 
-## test-crash: kill the real binary with SIGKILL at random moments of an apply, CRASH_TRIALS times.
+## test-crash: kill the real binary with SIGKILL at random moments of an apply that buys or renews, CRASH_TRIALS times.
 CRASH_TRIALS ?= 20
 test-crash: pg-check
-	FLEET_CRASH_TRIALS=$(CRASH_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^TestApplyCrash(Postgres)?$$' -v ./cmd/fleet
+	FLEET_CRASH_TRIALS=$(CRASH_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^(TestApplyCrash(Postgres)?|TestRenewCrash)$$' -v ./cmd/fleet
 
 clean:
 	rm -rf bin

@@ -2,7 +2,9 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -16,16 +18,20 @@ import (
 //
 // RenewInstance takes no client token, so a renewal is made safe by the state instead: the
 // instance is journaled as renewing (state.Renewing, with the deadline seen before) before
-// the call is sent, and its answer is journaled after. A renewal whose outcome is unknown
-// stays renewing. Before anything is sent again, in this apply (the retry decorator asks
-// before a resend) or a later one (resolveRenewals, first of all), the instance's deadline is
-// read: a deadline later than the one seen before means the renewal was made. So one
-// instance is never renewed twice for one plan.
+// the call is sent, and its answer is journaled after. A renewal whose answer is neither a
+// success nor a refusal is never sent again by the same apply: the instance stays renewing.
+// The next apply first reads its deadline (resolveRenewals): a deadline later than the one
+// seen before means the renewal was made; one that has not moved means it was not, once
+// RenewSettle has passed since it was journaled (before that, it stays renewing). So one
+// instance is never renewed twice for one plan. The deadlines are also read before each wave
+// of renewals (an instance renewed meanwhile is not renewed again) and after it (the answer
+// names no deadline).
 //
 // SetAutoRenew is idempotent: flags are not journaled before they are sent, only their
 // results after, in calls of at most cvm.MaxAutoRenewIDs instances with one result per
 // instance. The instances a purchase of this apply bought get their group's flag
-// (planner.GroupPlan.NewFlag) in the same apply.
+// (planner.GroupPlan.NewFlag) in the same apply. A flag set never touches a renewal in
+// flight.
 
 // Event types of keeping.
 const (
@@ -51,6 +57,18 @@ type KeepResult struct {
 	FlagFailed   int // instances whose renew flag could not be set
 	FlagSkipped  int // instances whose flag was not sent
 	Retries      int // attempts of renewals repeated
+}
+
+// Failed reports whether a renewal or a flag failed or was not started: the fleet is not
+// kept as the plan said.
+func (k KeepResult) Failed() bool {
+	return k.RenewFailed+k.RenewSkipped+k.FlagFailed+k.FlagSkipped > 0
+}
+
+// Sent reports whether a renewal was sent or found made, or a flag set: the state changed
+// in the cloud.
+func (k KeepResult) Sent() bool {
+	return k.Renewed+k.Found+k.RenewPending+k.Flagged > 0
 }
 
 // renewal is one renewal being applied.
@@ -84,6 +102,11 @@ func Keeps(p *planner.Plan, st *state.State) bool {
 	return false
 }
 
+// RenewSettle is how long a renewal journaled before it was sent may take to show: until
+// then, a deadline that has not moved does not prove that the renewal was not made (the
+// API's deal may still be in progress), and the renewal stays in flight, never sent again.
+const RenewSettle = 10 * time.Minute
+
 // keep applies the renewals and flags of p. It returns an error only when the journal cannot
 // be written.
 func (x *applier) keep(ctx context.Context, p *planner.Plan) error {
@@ -92,19 +115,28 @@ func (x *applier) keep(ctx context.Context, p *planner.Plan) error {
 		return err
 	}
 	var todo []*renewal
+	planned := map[string]bool{}
 	for _, g := range p.Groups {
 		for _, r := range g.Renewals {
+			planned[r.InstanceID] = true
 			in := x.instance(g.Name, r.InstanceID)
 			switch {
 			case in == nil:
 				x.renewFailed(&renewal{group: g.Name, r: r, err: fmt.Errorf("instance %s is not recorded in group %s (the plan is stale)", r.InstanceID, g.Name)})
-			case unresolved[r.InstanceID]:
-				x.renewPending(&renewal{group: g.Name, r: r, err: fmt.Errorf("the outcome of an earlier renewal of %s is still unknown: its deadline could not be read", r.InstanceID)})
+			case unresolved[r.InstanceID] != nil:
+				x.renewPending(&renewal{group: g.Name, r: r, err: unresolved[r.InstanceID].err})
 			case in.Deadline != nil && in.Deadline.After(r.Deadline):
-				// Renewed since the plan was made (an earlier renewal found made above).
+				// Renewed since the plan was made: by an earlier renewal found made above,
+				// or recorded by an apply since.
 			default:
 				todo = append(todo, &renewal{group: g.Name, r: r})
 			}
+		}
+	}
+	// A renewal in flight that this plan does not renew still leaves the outcome unknown.
+	for _, id := range slices.Sorted(maps.Keys(unresolved)) {
+		if u := unresolved[id]; !planned[id] {
+			x.renewPending(&renewal{group: u.group, r: &planner.Renewal{InstanceID: id, Period: u.period}, err: u.err})
 		}
 	}
 	if err := x.renew(ctx, todo); err != nil {
@@ -122,10 +154,19 @@ func (x *applier) instance(group, id string) *state.Instance {
 	return g.Instance(id)
 }
 
+// unresolvedRenewal is a renewal in flight whose outcome is still unknown, and why.
+type unresolvedRenewal struct {
+	group  string
+	period int
+	err    error
+}
+
 // resolveRenewals reads the deadline of every instance the state records as renewing and
-// journals what it shows: renewed (the deadline moved) or not. It returns the instances
-// whose deadline could not be read: they stay renewing and are not renewed again.
-func (x *applier) resolveRenewals(ctx context.Context) (map[string]bool, error) {
+// journals what it shows: renewed (the deadline moved past the one seen before), or not made
+// (the deadline has not moved, RenewSettle after the renewal was journaled). It returns the
+// others, by instance: their deadline could not be read, or the renewal is too recent to
+// tell. They stay renewing and are not sent again.
+func (x *applier) resolveRenewals(ctx context.Context) (map[string]*unresolvedRenewal, error) {
 	type ref struct {
 		group string
 		in    *state.Instance
@@ -150,23 +191,33 @@ func (x *applier) resolveRenewals(ctx context.Context) (map[string]bool, error) 
 		ids[i] = r.in.ID
 	}
 	found, _, lookErr := describeByID(ctx, x.opts.Client, ids, x.opts.Parallelism)
-	unresolved := map[string]bool{}
+	unresolved := map[string]*unresolvedRenewal{}
 	var recs []state.JournalRecord
 	var events []Event
 	now := x.opts.Now().UTC()
 	for _, r := range refs {
 		got, ok := found[r.in.ID]
+		rn := r.in.Renewing
+		keep := func(err error) {
+			unresolved[r.in.ID] = &unresolvedRenewal{group: r.group, period: rn.Period, err: err}
+		}
 		switch {
-		case lookErr != nil || !ok || got.Deadline == nil:
-			unresolved[r.in.ID] = true
-		case got.Deadline.After(r.in.Renewing.From):
+		case lookErr != nil:
+			keep(fmt.Errorf("renewal journaled at %s: its deadline could not be read: %w", rn.At.Format(time.RFC3339), lookErr))
+		case !ok || got.Deadline == nil:
+			keep(fmt.Errorf("renewal journaled at %s: DescribeInstances shows no deadline for %s", rn.At.Format(time.RFC3339), r.in.ID))
+		case got.Deadline.After(rn.From):
 			d := got.Deadline.UTC()
-			recs = append(recs, state.JournalRecord{Group: r.group, Instance: &state.InstanceRecord{ID: r.in.ID, Deadline: &d, At: now}})
-			events = append(events, Event{Type: EventRenewFound, Group: r.group, InstanceIDs: []string{r.in.ID}, Period: r.in.Renewing.Period, Deadline: &d})
+			recs = append(recs, state.JournalRecord{Group: r.group, Instance: &state.InstanceRecord{ID: r.in.ID, Deadline: &d, Renewed: true, At: now}})
+			events = append(events, Event{Type: EventRenewFound, Group: r.group, InstanceIDs: []string{r.in.ID}, Period: rn.Period, Deadline: &d})
 			x.res.Keep.Found++
+		case now.Sub(rn.At) < RenewSettle:
+			keep(fmt.Errorf("renewal journaled at %s: the deadline has not moved yet, and a renewal may take %s to show; run fleet apply again after %s",
+				rn.At.Format(time.RFC3339), RenewSettle, rn.At.Add(RenewSettle).Format(time.RFC3339)))
 		default:
-			// Not renewed: the renewal was never made. The plan renews it again if it must.
-			recs = append(recs, state.JournalRecord{Group: r.group, Instance: &state.InstanceRecord{ID: r.in.ID, At: now}})
+			// Not renewed, long enough after it was journaled: the renewal was never made.
+			// The plan renews the instance again if it must.
+			recs = append(recs, state.JournalRecord{Group: r.group, Instance: &state.InstanceRecord{ID: r.in.ID, Renewed: true, At: now}})
 		}
 	}
 	if err := x.journal(recs); err != nil {
@@ -192,54 +243,106 @@ func (x *applier) journal(recs []state.JournalRecord) error {
 	return nil
 }
 
-// renew sends the renewals in waves of at most Parallelism: each wave is journaled as
-// renewing in one append, sent in parallel, and its answers journaled in one append.
+// skipRenewals records renewals that were not started.
+func (x *applier) skipRenewals(list []*renewal, err error) {
+	for _, rn := range list {
+		x.keepRes().RenewSkipped++
+		x.emit(Event{Type: EventRenewSkipped, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period, Error: err.Error()})
+	}
+}
+
+// deadlines reads the deadlines of the renewals' instances; nil on error.
+func (x *applier) deadlines(ctx context.Context, list []*renewal) map[string]time.Time {
+	ids := make([]string, len(list))
+	for i, rn := range list {
+		ids[i] = rn.r.InstanceID
+	}
+	found, _, err := describeByID(ctx, x.opts.Client, ids, 1)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]time.Time, len(found))
+	for id, in := range found {
+		if in.Deadline != nil {
+			out[id] = in.Deadline.UTC()
+		}
+	}
+	return out
+}
+
+// renew sends the renewals in waves of at most Parallelism. Before a wave, the deadlines are
+// read: an instance renewed meanwhile (in the console, by the cloud's own renewal, by
+// another apply) is recorded, not renewed again. The wave is journaled as renewing in one
+// append, sent in parallel, the new deadlines read back, and the answers journaled in one
+// append. A renewal whose answer is not a refusal and not a success is never sent again in
+// this apply: it stays renewing, and a later apply reads its deadline first.
 func (x *applier) renew(ctx context.Context, todo []*renewal) error {
 	for len(todo) > 0 {
 		if ctx.Err() != nil {
-			for _, rn := range todo {
-				x.keepRes().RenewSkipped++
-				x.emit(Event{Type: EventRenewSkipped, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period, Error: ErrInterrupted.Error()})
-			}
+			x.res.Interrupted = true
+			x.skipRenewals(todo, ErrInterrupted)
 			return nil
 		}
 		wave := todo[:min(len(todo), x.opts.Parallelism)]
 		todo = todo[len(wave):]
+		before := x.deadlines(ctx, wave)
+		if before == nil {
+			x.skipRenewals(wave, errors.New("not sent: the deadlines could not be read before the renewal"))
+			continue
+		}
 		now := x.opts.Now().UTC()
-		recs := make([]state.JournalRecord, 0, len(wave))
+		var recs []state.JournalRecord
+		var send []*renewal
 		for _, rn := range wave {
+			if d, ok := before[rn.r.InstanceID]; ok && d.After(rn.r.Deadline) {
+				recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID, Deadline: &d, At: now}})
+				x.keepRes().Found++
+				x.emit(Event{Type: EventRenewFound, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period, Deadline: &d})
+				continue
+			}
+			send = append(send, rn)
 			recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID,
 				Renewing: &state.Renewing{From: rn.r.Deadline.UTC(), Period: rn.r.Period, At: now}, At: now}})
 		}
 		if err := x.journal(recs); err != nil {
-			for _, rn := range slices.Concat(wave, todo) {
-				x.keepRes().RenewSkipped++
-				x.emit(Event{Type: EventRenewSkipped, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period, Error: err.Error()})
-			}
+			x.skipRenewals(slices.Concat(send, todo), err)
 			return err
 		}
 		var wg sync.WaitGroup
-		for _, rn := range wave {
+		for _, rn := range send {
 			x.emit(Event{Type: EventRenewStarted, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period})
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				x.sendRenewal(ctx, rn)
-			}()
+			wg.Go(func() { x.sendRenewal(ctx, rn) })
 		}
 		wg.Wait()
+		var renewed []*renewal
+		for _, rn := range send {
+			if rn.err == nil {
+				renewed = append(renewed, rn)
+			}
+		}
+		after := map[string]time.Time{}
+		if len(renewed) > 0 {
+			after = x.deadlines(context.WithoutCancel(ctx), renewed)
+		}
 		recs = recs[:0]
 		now = x.opts.Now().UTC()
-		for _, rn := range wave {
+		for _, rn := range send {
 			switch {
 			case rn.err == nil:
-				recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID, Deadline: rn.deadline, At: now}})
+				// The answer names no deadline: the one read back, or else the one the
+				// renewal should give, recorded as computed (not as read).
+				d, read := after[rn.r.InstanceID]
+				if !read || !d.After(rn.r.Deadline) {
+					d, read = rn.r.NewDeadline(), false
+				}
+				rn.deadline = &d
+				recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID, Deadline: &d, Computed: !read, Renewed: true, At: now}})
 			case cvm.Refused(rn.err):
-				recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID, At: now}})
+				recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID, Renewed: true, At: now}})
 			}
 		}
 		jerr := x.journal(recs)
-		for _, rn := range wave {
+		for _, rn := range send {
 			x.keepRes().Retries += rn.retries
 			switch {
 			case jerr != nil || rn.err != nil && !cvm.Refused(rn.err):
@@ -257,51 +360,20 @@ func (x *applier) renew(ctx context.Context, todo []*renewal) error {
 			}
 		}
 		if jerr != nil {
-			for _, rn := range todo {
-				x.keepRes().RenewSkipped++
-				x.emit(Event{Type: EventRenewSkipped, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period, Error: jerr.Error()})
-			}
+			x.skipRenewals(todo, jerr)
 			return jerr
 		}
 	}
 	return nil
 }
 
-// sendRenewal sends one renewal. Before a resend after an attempt that may have renewed, the
-// deadline is read: moved, the renewal is done; not moved, it is sent again; unreadable, the
-// outcome stays unknown.
+// sendRenewal sends one renewal. The retry decorator repeats it only after an answer that
+// shows it took no effect (busy, a rate limit): RenewInstance is not idempotent, and no hook
+// is given to look before a resend, so a lost answer leaves the outcome unknown.
 func (x *applier) sendRenewal(ctx context.Context, rn *renewal) {
-	id := rn.r.InstanceID
-	obs := &observer{
-		beforeResend: func(ctx context.Context, last error) (bool, error) {
-			if cvm.Refused(last) {
-				return false, nil // nothing happened: send again
-			}
-			list, err := x.opts.Renewer.DescribeInstances(ctx, cvm.DescribeFilter{InstanceIDs: []string{id}})
-			if err != nil {
-				return true, last
-			}
-			for _, in := range list {
-				if in.ID == id && in.Deadline != nil {
-					if in.Deadline.After(rn.r.Deadline) {
-						d := in.Deadline.UTC()
-						rn.deadline = &d
-						return true, nil
-					}
-					return false, nil
-				}
-			}
-			return true, last
-		},
-		onRetry: func(int, error, time.Duration) { rn.retries++ },
-	}
-	_, err := x.opts.Renewer.RenewInstance(withObserver(ctx, obs), id, rn.r.Period)
+	obs := &observer{onRetry: func(int, error, time.Duration) { rn.retries++ }}
+	_, rn.err = x.opts.Renewer.RenewInstance(withObserver(ctx, obs), rn.r.InstanceID, rn.r.Period)
 	rn.tries = max(obs.attempts, 1)
-	rn.err = err
-	if err == nil && rn.deadline == nil {
-		d := rn.r.NewDeadline()
-		rn.deadline = &d
-	}
 }
 
 func (x *applier) keepRes() *KeepResult { return &x.res.Keep }
@@ -314,8 +386,12 @@ func (x *applier) renewFailed(rn *renewal) {
 
 func (x *applier) renewPending(rn *renewal) {
 	x.keepRes().RenewPending++
-	x.emit(Event{Type: EventRenewPending, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period,
-		Error: rn.err.Error(), Class: cvm.ClassOf(rn.err).String(), Attempt: rn.tries})
+	e := Event{Type: EventRenewPending, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period,
+		Error: rn.err.Error(), Attempt: rn.tries}
+	if rn.tries > 0 {
+		e.Class = cvm.ClassOf(rn.err).String()
+	}
+	x.emit(e)
 }
 
 // flagCall is one SetAutoRenew call: up to cvm.MaxAutoRenewIDs instances of one group.
@@ -360,6 +436,7 @@ func (x *applier) setFlags(ctx context.Context, p *planner.Plan) error {
 	}
 	for len(calls) > 0 {
 		if ctx.Err() != nil {
+			x.res.Interrupted = true
 			for _, c := range calls {
 				x.keepRes().FlagSkipped += len(c.ids)
 				x.emit(Event{Type: EventFlagSkipped, Group: c.group, Flag: flagPtr(c.flag), InstanceIDs: c.ids, Error: ErrInterrupted.Error()})

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -113,37 +114,74 @@ func TestKeepRenewsOnceWithLostAnswers(t *testing.T) {
 	}
 }
 
-// TestKeepResolvesRenewalsOfEarlierApplies starts from a state that an apply left with two
-// renewals of unknown outcome: one was made, one never reached the API. The next apply
-// reads both deadlines first: the first is recorded as renewed and not sent again, the
-// second is renewed now.
+// TestKeepResolvesRenewalsOfEarlierApplies starts from a state that applies left with
+// renewals of unknown outcome: one was made, one never reached the API long ago, one never
+// reached it a moment ago. The next apply reads the deadlines first: the first is recorded
+// as renewed and not sent again; the second is renewed now; the third, whose deadline has
+// not moved but may yet, stays renewing and is not sent (the apply's outcome is unknown).
 func TestKeepResolvesRenewalsOfEarlierApplies(t *testing.T) {
-	f := newKeepFixture(t, 2)
-	made, lost := f.ids[0], f.ids[1]
+	f := newKeepFixture(t, 3)
+	made, lost, recent := f.ids[0], f.ids[1], f.ids[2]
 	if _, err := f.api.RenewInstance(context.Background(), made, 1); err != nil {
 		t.Fatal(err)
 	}
+	var renewals []*planner.Renewal
 	for _, id := range f.ids {
 		in := f.st.Groups["web"].Instance(id)
-		in.Renewing = &state.Renewing{From: *in.Deadline, Period: 1, At: time.Now()}
+		at := time.Now().Add(-RenewSettle - time.Minute)
+		if id == recent {
+			at = time.Now()
+		}
+		in.Renewing = &state.Renewing{From: *in.Deadline, Period: 1, At: at}
+		renewals = append(renewals, &planner.Renewal{InstanceID: id, Deadline: *in.Deadline, Period: 1, Resume: true})
 	}
-	p := &planner.Plan{Fleet: "keep", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{{Name: "web", Action: planner.ActionRenew,
-		Renewals: []*planner.Renewal{
-			{InstanceID: made, Deadline: *f.st.Groups["web"].Instance(made).Deadline, Period: 1, Resume: true},
-			{InstanceID: lost, Deadline: *f.st.Groups["web"].Instance(lost).Deadline, Period: 1, Resume: true},
-		}}}}
+	p := &planner.Plan{Fleet: "keep", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{{Name: "web", Action: planner.ActionRenew, Renewals: renewals}}}
 	res := f.apply(t, p)
-	if res.Keep.Found != 1 || res.Keep.Renewed != 1 || res.Unknown() {
-		t.Errorf("keep = %+v, want 1 found and 1 renewed", res.Keep)
+	if res.Keep.Found != 1 || res.Keep.Renewed != 1 || res.Keep.RenewPending != 1 || !res.Unknown() {
+		t.Errorf("keep = %+v, want 1 found, 1 renewed, 1 pending", res.Keep)
 	}
-	for _, id := range f.ids {
-		if n := f.sim.RenewalCount(id); n != 1 {
-			t.Errorf("%s renewed %d times, want once", id, n)
+	for id, want := range map[string]int{made: 1, lost: 1, recent: 0} {
+		if n := f.sim.RenewalCount(id); n != want {
+			t.Errorf("%s renewed %d times, want %d", id, n, want)
 		}
-		if in := f.st.Groups["web"].Instance(id); in.Renewing != nil {
-			t.Errorf("%s still renewing", id)
+		renewing := f.st.Groups["web"].Instance(id).Renewing != nil
+		if renewing != (id == recent) {
+			t.Errorf("%s renewing %v", id, renewing)
 		}
 	}
+}
+
+// TestKeepFlagKeepsRenewalInFlight renews an instance whose answer is lost and whose deadline
+// cannot be read, and sets its flag in the same apply: the flag's record must not end the
+// renewal in flight, or the next plan would renew it again.
+func TestKeepFlagKeepsRenewalInFlight(t *testing.T) {
+	f := newKeepFixture(t, 1)
+	id := f.ids[0]
+	in := f.st.Groups["web"].Instance(id)
+	lossy := lostRenewals{Client: f.api}
+	p := &planner.Plan{Fleet: "keep", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{{Name: "web", Action: planner.ActionRenew,
+		Renewals: []*planner.Renewal{{InstanceID: id, Deadline: *in.Deadline, Period: 1}},
+		Flags:    []*planner.FlagChange{{Flag: state.AutoRenewNotify, InstanceIDs: []string{id}}}}}}
+	res, err := Apply(context.Background(), p, Options{Client: f.api, Renewer: lossy, State: f.st, Journal: &fakeJournal{}, Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Keep.RenewPending != 1 || res.Keep.Flagged != 1 {
+		t.Errorf("keep = %+v, want the renewal pending and the flag set", res.Keep)
+	}
+	if in.Renewing == nil {
+		t.Error("the flag's record ended the renewal in flight")
+	}
+}
+
+// lostRenewals renews, then loses every answer.
+type lostRenewals struct{ Client }
+
+func (l lostRenewals) RenewInstance(ctx context.Context, id string, period int) (string, error) {
+	if _, err := l.Client.RenewInstance(ctx, id, period); err != nil {
+		return "", err
+	}
+	return "", &cvm.Error{Action: "RenewInstance", Class: cvm.ClassRetryable, Err: errors.New("connection reset after the request was sent")}
 }
 
 // TestKeepFlags sets flags in calls of at most 100 with one result per instance: an

@@ -193,6 +193,37 @@ type fileGroup struct {
 	Lapse      []string      `json:"lapse,omitempty"`
 	TakenBack  []string      `json:"taken_back,omitempty"`
 	Unresolved []string      `json:"unresolved,omitempty"`
+	Calendar   *fileCalendar `json:"calendar,omitempty"`
+}
+
+type fileCalendar struct {
+	Earliest *time.Time `json:"earliest,omitempty"`
+	Expired  int        `json:"expired"`
+	Within7  int        `json:"within_7"`
+	Within30 int        `json:"within_30"`
+	Within90 int        `json:"within_90"`
+	Unknown  int        `json:"unknown"`
+}
+
+// toFile is the saved form of a calendar; nil for an empty one.
+func (c Calendar) toFile() *fileCalendar {
+	if c == (Calendar{}) {
+		return nil
+	}
+	return &fileCalendar{Earliest: c.Earliest, Expired: c.Expired, Within7: c.Within7, Within30: c.Within30, Within90: c.Within90, Unknown: c.Unknown}
+}
+
+// calendar is the calendar of its saved form.
+func (f *fileCalendar) calendar() Calendar {
+	if f == nil {
+		return Calendar{}
+	}
+	c := Calendar{Expired: f.Expired, Within7: f.Within7, Within30: f.Within30, Within90: f.Within90, Unknown: f.Unknown}
+	if f.Earliest != nil {
+		t := f.Earliest.UTC()
+		c.Earliest = &t
+	}
+	return c
 }
 
 type fileRenewal struct {
@@ -274,7 +305,7 @@ func EncodeFile(pf *File) ([]byte, error) {
 		fg := fileGroup{Name: g.Name, Action: g.Action, Desired: g.Desired, Current: g.Current,
 			Pending: g.Pending, Purchase: g.Purchase, ConfigDiff: g.ConfigDiff, Calls: make([]fileCall, 0, len(g.Calls)), MovedFrom: g.MovedFrom,
 			Config: g.Config, InstanceIDs: g.InstanceIDs,
-			RenewMode: g.RenewMode, NewFlag: g.NewFlag, Lapse: g.Lapse, TakenBack: g.TakenBack, Unresolved: g.Unresolved}
+			RenewMode: g.RenewMode, NewFlag: g.NewFlag, Lapse: g.Lapse, TakenBack: g.TakenBack, Unresolved: g.Unresolved, Calendar: g.Calendar.toFile()}
 		for _, r := range g.Renewals {
 			fg.Renewals = append(fg.Renewals, fileRenewal{InstanceID: r.InstanceID, Deadline: r.Deadline.UTC(), Period: r.Period, Expired: r.Expired, Resume: r.Resume})
 		}
@@ -417,7 +448,7 @@ func (b *fileBody) file() (*File, error) {
 		g := &GroupPlan{Name: fg.Name, Action: fg.Action, Desired: fg.Desired, Current: fg.Current,
 			Pending: fg.Pending, Purchase: fg.Purchase, ConfigDiff: fg.ConfigDiff, MovedFrom: fg.MovedFrom,
 			Config: fg.Config, InstanceIDs: fg.InstanceIDs,
-			RenewMode: fg.RenewMode, NewFlag: fg.NewFlag, Lapse: fg.Lapse, TakenBack: fg.TakenBack, Unresolved: fg.Unresolved}
+			RenewMode: fg.RenewMode, NewFlag: fg.NewFlag, Lapse: fg.Lapse, TakenBack: fg.TakenBack, Unresolved: fg.Unresolved, Calendar: fg.Calendar.calendar()}
 		for _, fr := range fg.Renewals {
 			g.Renewals = append(g.Renewals, &Renewal{InstanceID: fr.InstanceID, Deadline: fr.Deadline.UTC(), Period: fr.Period, Expired: fr.Expired, Resume: fr.Resume})
 		}
@@ -468,6 +499,7 @@ func (b *fileBody) file() (*File, error) {
 	}
 	p.Summary.Moved, p.Summary.Removed = got.Moved, got.Removed
 	p.Summary.Renew, p.Summary.RenewMonths, p.Summary.Flags, p.Summary.Lapse = got.Renew, got.RenewMonths, got.Flags, got.Lapse
+	p.Summary.Calendar = got.Calendar
 	sources := map[string]bool{}
 	for _, g := range p.Groups {
 		if g.MovedFrom == "" {

@@ -22,8 +22,9 @@ import (
 //     renew (flag AutoRenewNever) and leaves the group at its deadline; until then it counts as
 //     current. An instance the state records with that flag in a group whose mode is not
 //     "never" is already lapsing. The surplus is made of the lapsing instances first, then of
-//     the others, each chosen by the same rule: the earliest deadline first (an unknown
-//     deadline last), then the smallest instance id. Lapsing instances beyond the surplus,
+//     the others, each chosen by the same rule: in a group with private IPs, the instances
+//     whose address the spec no longer lists first; then the earliest deadline first (an
+//     unknown deadline last), then the smallest instance id. Lapsing instances beyond the surplus,
 //     when count is raised again, are taken back: their flag is set back to the mode's, and
 //     nothing is bought while they make up the count. A lapsing instance whose deadline has
 //     passed has left: it is no longer current, and is not taken back.
@@ -84,7 +85,7 @@ func FlagName(flag int) string {
 // keep plans the renewals, flags and lapses of group gp (mode is its renew policy) against
 // its record sg at the plan's time at, and sets its calendar. It returns how many of the
 // group's current instances have left at expiry.
-func keep(gp *GroupPlan, r spec.Renewal, sg *state.Group, at time.Time) (left int) {
+func keep(gp *GroupPlan, r spec.Renewal, privateIPs []string, sg *state.Group, at time.Time) (left int) {
 	gp.RenewMode = r.Mode
 	live := liveInstances(sg)
 	never := r.Mode == spec.RenewNever
@@ -103,8 +104,9 @@ func keep(gp *GroupPlan, r spec.Renewal, sg *state.Group, at time.Time) (left in
 			others = append(others, in)
 		}
 	}
-	slices.SortFunc(lapsing, lapseOrder)
-	slices.SortFunc(others, lapseOrder)
+	order := lapseOrder(privateIPs, sg)
+	slices.SortFunc(lapsing, order)
+	slices.SortFunc(others, order)
 	surplus := max(0, len(lapsing)+len(others)-gp.Desired)
 	var lapse, kept []*state.Instance
 	if surplus <= len(lapsing) {
@@ -212,9 +214,37 @@ func flagOf(in *state.Instance) int {
 	return *in.AutoRenew
 }
 
-// lapseOrder orders instances as the surplus is chosen: the earliest deadline first, an
-// unknown deadline last, then by id.
-func lapseOrder(a, b *state.Instance) int {
+// lapseOrder orders instances as the surplus is chosen: in a group with private IPs, those
+// whose address the spec no longer lists first; then the earliest deadline first, an
+// unknown deadline last; then by id.
+func lapseOrder(privateIPs []string, sg *state.Group) func(a, b *state.Instance) int {
+	unwanted := func(*state.Instance) bool { return false }
+	if len(privateIPs) > 0 && sg != nil {
+		byBatch := map[int]string{}
+		for _, b := range sg.Batches {
+			byBatch[b.Seq] = b.Params[paramPrivateIP]
+		}
+		unwanted = func(in *state.Instance) bool {
+			ip := byBatch[in.Batch]
+			if ip == "" && len(in.PrivateIPs) > 0 {
+				ip = in.PrivateIPs[0]
+			}
+			return ip != "" && !slices.Contains(privateIPs, ip)
+		}
+	}
+	return func(a, b *state.Instance) int {
+		if ua, ub := unwanted(a), unwanted(b); ua != ub {
+			if ua {
+				return -1
+			}
+			return 1
+		}
+		return byDeadline(a, b)
+	}
+}
+
+// byDeadline orders instances by deadline, an unknown one last, then by id.
+func byDeadline(a, b *state.Instance) int {
 	switch {
 	case a.Deadline == nil && b.Deadline != nil:
 		return 1
@@ -307,7 +337,7 @@ func deadlineWarning(groups []*GroupPlan, recorded map[string]*state.Group, at t
 	return spec.WithCode(CodeDeadlines, &hcl.Diagnostic{
 		Severity: hcl.DiagWarning,
 		Summary:  "Deadlines not known or not fresh",
-		Detail: fmt.Sprintf("%s, in %s %s. The expiry calendar, renewals and lapses are planned from what the state knows: run \"fleet refresh\" (or plan with --refresh) to read the deadlines again.",
+		Detail: fmt.Sprintf("%s, in %s %s. The expiry calendar, renewals and lapses are planned from what the state knows: run \"fleet refresh\" to read the deadlines again and record them.",
 			strings.Join(what, " and "), plural(len(names), "group", "groups"), listNames(names)),
 	})
 }

@@ -418,7 +418,7 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string, a
 		gp.Action = ActionInvalid
 		return gp, nil
 	}
-	gp.Current -= keep(gp, g.Renewal, sg, at)
+	gp.Current -= keep(gp, g.Renewal, g.Config.PrivateIPs, sg, at)
 	gp.Purchase = max(0, gp.Desired-gp.Current-gp.Pending)
 
 	var diags hcl.Diagnostics

@@ -134,7 +134,21 @@ func countWord(n int, noun string) string {
 // cannot be forgotten before that call is resolved.
 func planRemoved(rm spec.Removed, sg *state.Group) (*GroupPlan, hcl.Diagnostics) {
 	h := readHistory(sg)
-	gp := &GroupPlan{Name: rm.From, Action: ActionRemove, Current: h.current}
+	gp := &GroupPlan{Name: rm.From, Action: ActionRemove, Current: h.current, InstanceIDs: h.live}
+	if rm.Lapse {
+		// The instances lapse: set never to renew first; the record is forgotten once every
+		// one of them is (Plan.ForgetLapsed).
+		gp.Lapse = h.live
+		var ids []string
+		for _, in := range liveInstances(sg) {
+			if flagOf(in) != state.AutoRenewNever {
+				ids = append(ids, in.ID)
+			}
+		}
+		if len(ids) > 0 {
+			gp.Flags = []*FlagChange{{Flag: state.AutoRenewNever, InstanceIDs: ids}}
+		}
+	}
 	if len(h.pending) == 0 {
 		return gp, nil
 	}
@@ -273,6 +287,8 @@ func (p *Plan) Refactor(st *state.State) ([]string, error) {
 			}
 			moved[g.Name] = recordedIdentity(f, g.MovedFrom, sg)
 			lines = append(lines, fmt.Sprintf("moved %s to %s (%s)", g.MovedFrom, g.Name, countWord(len(sg.Instances), "instance")))
+		case g.Action == ActionRemove && len(g.Flags) > 0:
+			// Its instances are set never to renew first: ForgetLapsed forgets it after.
 		case g.Action == ActionRemove:
 			sg := st.Groups[g.Name]
 			if sg == nil {
@@ -288,12 +304,38 @@ func (p *Plan) Refactor(st *state.State) ([]string, error) {
 		if g.MovedFrom != "" {
 			delete(st.Groups, g.MovedFrom)
 		}
-		if g.Action == ActionRemove {
+		if g.Action == ActionRemove && len(g.Flags) == 0 {
 			delete(st.Groups, g.Name)
 		}
 	}
 	maps.Copy(st.Groups, moved)
 	return lines, nil
+}
+
+// ForgetLapsed forgets, in st, the record of every group a removed block lets lapse whose
+// instances apply set never to renew (Refactor left those records for after the flags),
+// and returns a line for each. A group with an instance whose flag could not be set keeps
+// its record, so that the next apply sets it again.
+func (p *Plan) ForgetLapsed(st *state.State) []string {
+	if st == nil {
+		return nil
+	}
+	var lines []string
+	for _, g := range p.Groups {
+		sg := st.Groups[g.Name]
+		if g.Action != ActionRemove || len(g.Flags) == 0 || sg == nil || len(sg.PendingBatches()) > 0 {
+			continue
+		}
+		done := true
+		for _, in := range liveInstances(sg) {
+			done = done && flagOf(in) == state.AutoRenewNever
+		}
+		if done {
+			delete(st.Groups, g.Name)
+			lines = append(lines, fmt.Sprintf("removed %s (%s set never to renew, then forgotten)", g.Name, countWord(len(sg.Instances), "instance")))
+		}
+	}
+	return lines
 }
 
 // movesAway reports whether the record of group name moves to another group in p.

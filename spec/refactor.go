@@ -26,12 +26,7 @@ const (
 	CodeRemovedInSpec = "removed-in-spec"
 	// CodeRemovedMoved is a group both moved and removed.
 	CodeRemovedMoved = "removed-moved"
-	// CodeRemovedLapse is removed { lapse = true }, which needs renewals to be managed.
-	CodeRemovedLapse = "removed-lapse"
 )
-
-// LapseRefused is the detail of CodeRemovedLapse.
-const LapseRefused = "lapse = true needs the renewals feature; use lapse = false to forget the instances now, or keep the group"
 
 var movedSchema = &bodySchema{what: "a moved block", attrs: []string{"from", "to"}}
 
@@ -43,7 +38,8 @@ type Moved struct {
 	DeclRange hcl.Range // the block's header
 }
 
-// Removed is a removed block: fleet stops managing group From and forgets its record.
+// Removed is a removed block: fleet stops managing group From and forgets its record. With
+// Lapse, the group's instances are first set never to renew, so that they leave at expiry.
 type Removed struct {
 	From      string
 	Lapse     bool
@@ -78,10 +74,8 @@ func (l *loader) moveBlocks() {
 				l.diags = append(l.diags, newDiag(codeType, rangePtr(a.Expr.Range()), "Wrong type for lapse",
 					"lapse is true or false: false forgets the group's instances now (they keep running and being billed until they expire)."))
 				ok = false
-			case v.True():
-				l.diags = append(l.diags, newDiag(CodeRemovedLapse, rangePtr(a.Expr.Range()), "Lapse not available",
-					LapseRefused+"."))
-				ok = false
+			default:
+				r.Lapse = v.True()
 			}
 		} else {
 			l.diags = append(l.diags, newDiag(codeMissingAttr, rangePtr(b.DefRange), "Missing lapse",

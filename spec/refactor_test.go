@@ -79,7 +79,6 @@ moved {
 	want := []string{
 		fmt.Sprintf("moved-target:%d", line("moved {\n  from = \"web\"")),
 		fmt.Sprintf("moved-conflict:%d", line("moved {\n  from = \"backend\"")),
-		fmt.Sprintf("removed-lapse:%d", line("  lapse = true")),
 		fmt.Sprintf("removed-in-spec:%d", line("removed {\n  from  = \"backend\"")),
 		fmt.Sprintf("removed-moved:%d", line("removed {\n  from  = \"mid\"")),
 		fmt.Sprintf("moved-address:%d", line("  from = \"bad name\"")),
@@ -90,12 +89,7 @@ moved {
 	if d := cmp.Diff(map[string][]string{"backend": {"mid", "api"}}, f.MovedFrom()); d != "" {
 		t.Errorf("MovedFrom (-want +got):\n%s", d)
 	}
-	if len(f.Removed) != 1 || f.Removed[0].From != "batch" {
-		t.Errorf("removed: got %+v, want batch only", f.Removed)
-	}
-	for _, d := range diags {
-		if Code(d) == CodeRemovedLapse && d.Detail != LapseRefused+"." {
-			t.Errorf("lapse detail: got %q", d.Detail)
-		}
+	if len(f.Removed) != 2 || f.Removed[0].From != "batch" || f.Removed[0].Lapse || f.Removed[1].From != "cron" || !f.Removed[1].Lapse {
+		t.Errorf("removed: got %+v, want batch (forgotten) and cron (lapsing)", f.Removed)
 	}
 }

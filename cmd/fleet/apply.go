@@ -183,7 +183,7 @@ func applyExit(res *executor.Result, err error) error {
 		return nil
 	case res.Unknown():
 		return silentExit(exitUnknown)
-	case res.Failed > 0 || res.Skipped > 0 || res.Interrupted:
+	case res.Failed > 0 || res.Skipped > 0 || res.Interrupted || res.Keep.Failed():
 		return silentExit(exitError)
 	}
 	return nil

@@ -23,8 +23,9 @@ import (
 // The script commands of the apply scripts:
 //
 //	sim-start [--busy-rate R] [--drop-rate R] [--latency D] [--seed N] [--data FILE] [--quota N]
-//	    [--create-delay D] [--token-ttl D] [--fail-rate R]
-//	    starts a simulator on 127.0.0.1 and points FLEET_ENDPOINT and the credentials at it
+//	    [--create-delay D] [--token-ttl D] [--fail-rate R] [--start-offset D]
+//	    starts a simulator on 127.0.0.1 and points FLEET_ENDPOINT and the credentials at it;
+//	    with --start-offset its clock starts that far from now and moves only by sim-advance
 //	sim-stop
 //	sim-count N           the simulator sold exactly N instances
 //	state-check PATH [N]  the state (journal replayed) has no pending batch, records exactly
@@ -97,12 +98,17 @@ func cmdSimStart(ts *testscript.TestScript, neg bool, args []string) {
 	createDelay := fs.Duration("create-delay", 0, "")
 	tokenTTL := fs.Duration("token-ttl", 0, "")
 	failRate := fs.Float64("fail-rate", 0, "")
+	startOffset := fs.Duration("start-offset", 0, "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("sim-start: %v", err)
 	}
 	cfg := cvmsim.Config{BusyRate: *busy, DropRate: *drop, Latency: *latency, Seed: *seed, Quota: *quota, CreateDelay: *createDelay, TokenTTL: *tokenTTL, FailRate: *failRate}
 	if *data != "" {
 		cfg.DataPath = ts.MkAbs(*data)
+	}
+	if *startOffset != 0 {
+		// The simulated clock starts that far from now and stays there unless advanced.
+		cfg.Start = time.Now().Add(*startOffset)
 	}
 	sim, err := cvmsim.New(cfg)
 	ts.Check(err)

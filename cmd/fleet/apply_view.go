@@ -188,7 +188,7 @@ func keepEventLine(e executor.Event) string {
 	case executor.EventRenewFailed:
 		return fmt.Sprintf("failed   %s %s: renewal refused: %s", e.Group, ids, e.Error)
 	case executor.EventRenewPending:
-		return fmt.Sprintf("unknown  %s %s: renewal %s (run fleet apply again: it reads the deadline before anything is sent)", e.Group, ids, e.Error)
+		return fmt.Sprintf("unknown  %s %s: renewal outcome unknown: %s (run fleet apply again: it reads the deadline before anything is sent)", e.Group, ids, e.Error)
 	case executor.EventRenewSkipped:
 		return fmt.Sprintf("skipped  %s %s: renewal not started: %s", e.Group, ids, e.Error)
 	case executor.EventFlagDone:

@@ -22,7 +22,7 @@ const (
 	exitError     = 1
 	exitChanges   = 2 // plan --detailed-exitcode: the plan has changes
 	exitFmtCheck  = 3 // fmt --check: files would change
-	exitUnknown   = 4 // apply stopped with purchases whose outcome is unknown
+	exitUnknown   = 4 // apply stopped with purchases or renewals whose outcome is unknown
 	stateFileName = "fleet.state.json"
 )
 

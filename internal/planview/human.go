@@ -212,10 +212,16 @@ func what(p *planner.Plan, g *planner.GroupPlan) string {
 	case planner.ActionFlag:
 		return "set the renew flag of " + count(flagCount(g), "instance")
 	case planner.ActionLapse:
+		if lapseFlagged(g) == 0 {
+			return count(len(g.Lapse), "surplus instance") + " lapsing, leaving at expiry"
+		}
 		return "let " + count(len(g.Lapse), "surplus instance") + " lapse at expiry, nothing is returned"
 	case planner.ActionMove:
 		return movedWhat(g)
 	case planner.ActionRemove:
+		if len(g.Lapse) > 0 {
+			return "removed from the state, its instances left to lapse at expiry, nothing is returned"
+		}
 		return "removed from the state, nothing is returned"
 	case planner.ActionNone:
 		if g.ConfigDiff != "" {

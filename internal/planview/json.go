@@ -72,6 +72,9 @@ type Group struct {
 	Lapse         []string      `json:"lapse"`
 	TakenBack     []string      `json:"taken_back"`
 	Calendar      CalendarJSON  `json:"calendar"`
+	// Unresolved are instances renewed by an earlier apply with an unknown outcome that the
+	// plan does not renew: apply reads their deadline to record what became of them.
+	Unresolved []string `json:"unresolved"`
 }
 
 // Call is one RunInstances call; Params are the action parameters as sent, secrets hashed.
@@ -99,7 +102,7 @@ type Summary struct {
 	// renewals apart (price_fen is their sum); the calendar of the whole plan.
 	Renew            int          `json:"renew"`
 	RenewMonths      int          `json:"renew_months"`
-	RenewFlags       int          `json:"renew_flags"`
+	RenewFlags       int          `json:"renew_flag_instances"`
 	Lapse            int          `json:"lapse"`
 	PurchasePriceFen *int64       `json:"purchase_price_fen"`
 	RenewPriceFen    *int64       `json:"renew_price_fen"`
@@ -156,6 +159,7 @@ func NewDocument(p *planner.Plan) Document {
 			NewFlag:           g.NewFlag,
 			Lapse:             append([]string{}, g.Lapse...),
 			TakenBack:         append([]string{}, g.TakenBack...),
+			Unresolved:        append([]string{}, g.Unresolved...),
 			Calendar:          calendarJSON(g.Calendar),
 		}
 		if c, ok := groupConfig(g); ok {

@@ -34,7 +34,7 @@ func keepParts(g *planner.GroupPlan) []string {
 	if n := len(otherFlags(g)); g.Action != planner.ActionFlag && n > 0 {
 		parts = append(parts, "set the renew flag of "+count(n, "instance"))
 	}
-	if g.Action != planner.ActionLapse && len(g.Lapse) > 0 {
+	if g.Action != planner.ActionLapse && g.Action != planner.ActionRemove && len(g.Lapse) > 0 {
 		parts = append(parts, "let "+count(len(g.Lapse), "surplus instance")+" lapse")
 	}
 	return parts
@@ -146,7 +146,13 @@ func keepLines(g *planner.GroupPlan) []string {
 			lines = append(lines, fmt.Sprintf("sets the renew flag to %s on %s", planner.FlagName(f.Flag), ids(list)))
 		}
 	}
-	if len(g.Lapse) > 0 {
+	if len(g.Lapse) > 0 && g.Action == planner.ActionRemove {
+		if n := lapseFlagged(g); n > 0 {
+			lines = append(lines, fmt.Sprintf("sets %s never to renew, then forgets the record (once every one is set)", ids(g.Lapse)))
+		} else {
+			lines = append(lines, fmt.Sprintf("forgets %s, already set never to renew", ids(g.Lapse)))
+		}
+	} else if len(g.Lapse) > 0 {
 		how := "already set not to renew"
 		switch n := lapseFlagged(g); {
 		case n == len(g.Lapse):
@@ -268,7 +274,10 @@ type RenewalJSON struct {
 	NewDeadline time.Time `json:"new_deadline"`
 	Period      int       `json:"period"`
 	Expired     bool      `json:"expired"`
-	PriceFen    *int64    `json:"price_fen"`
+	// Resume is set for a renewal an earlier apply left with an unknown outcome: apply reads
+	// the deadline first and sends nothing if it moved.
+	Resume   bool   `json:"resume"`
+	PriceFen *int64 `json:"price_fen"`
 }
 
 // FlagJSON is one renew flag the plan sets.
@@ -282,7 +291,7 @@ func renewalsJSON(g *planner.GroupPlan) []RenewalJSON {
 	out := make([]RenewalJSON, 0, len(g.Renewals))
 	for _, r := range g.Renewals {
 		out = append(out, RenewalJSON{InstanceID: r.InstanceID, Deadline: r.Deadline.UTC(), NewDeadline: r.NewDeadline(),
-			Period: r.Period, Expired: r.Expired, PriceFen: r.PriceFen})
+			Period: r.Period, Expired: r.Expired, Resume: r.Resume, PriceFen: r.PriceFen})
 	}
 	return out
 }

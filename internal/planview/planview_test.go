@@ -241,9 +241,9 @@ func TestJSONShape(t *testing.T) {
 		{"document", keys(doc), []string{"applyable", "diagnostics", "fleet", "format_version", "groups", "region", "state", "summary", "valid"}},
 		{"state", keys(doc["state"].(map[string]any)), []string{"lineage", "serial"}},
 		{"group", keys(doc["groups"].([]any)[0].(map[string]any)), []string{"action", "actions", "adopt_or_resume", "calendar", "calls", "config_diff", "current", "desired", "instance_ids", "instances_by_action",
-			"lapse", "moved_from", "name", "new_instances_flag", "price_fen", "purchase", "renew_flags", "renew_mode", "renew_price_fen", "renewals", "taken_back"}},
+			"lapse", "moved_from", "name", "new_instances_flag", "price_fen", "purchase", "renew_flags", "renew_mode", "renew_price_fen", "renewals", "taken_back", "unresolved"}},
 		{"call", keys(doc["groups"].([]any)[0].(map[string]any)["calls"].([]any)[0].(map[string]any)), []string{"client_token", "goods_num", "params", "seq"}},
-		{"summary", keys(doc["summary"].(map[string]any)), []string{"calendar", "calls", "instance_months", "lapse", "moved", "price_fen", "purchase", "purchase_price_fen", "removed", "renew", "renew_flags", "renew_months", "renew_price_fen"}},
+		{"summary", keys(doc["summary"].(map[string]any)), []string{"calendar", "calls", "instance_months", "lapse", "moved", "price_fen", "purchase", "purchase_price_fen", "removed", "renew", "renew_flag_instances", "renew_months", "renew_price_fen"}},
 	}
 	for _, c := range checks {
 		if diff := cmp.Diff(c.want, c.got); diff != "" {

@@ -114,6 +114,8 @@ func checkRecord(r JournalRecord) error {
 			return fmt.Errorf("record of group %q with both a batch and an instance", r.Group)
 		case u.ID == "":
 			return fmt.Errorf("group %q: instance record without an id", r.Group)
+		case u.Renewing != nil && u.Renewed:
+			return fmt.Errorf("group %q: instance %s: a renewal both in flight and ended", r.Group, u.ID)
 		case u.Renewing != nil && (u.Renewing.From.IsZero() || u.Renewing.Period < 1):
 			return fmt.Errorf("group %q: instance %s: renewal without its deadline or period", r.Group, u.ID)
 		case u.AutoRenew != nil && (*u.AutoRenew < AutoRenewNotify || *u.AutoRenew > AutoRenewNever):

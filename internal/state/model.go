@@ -138,11 +138,16 @@ type JournalRecord struct {
 // the deadline and renew flag a renewal or SetAutoRenew left.
 type InstanceRecord struct {
 	ID string `json:"id"`
-	// Renewing replaces the instance's renewal in flight; nil clears it.
+	// Renewing, when set, is the instance's renewal in flight, journaled before it is sent;
+	// Renewed clears it: the renewal was made or is known not to have been. A record with
+	// neither leaves the renewal in flight as it is.
 	Renewing *Renewing `json:"renewing,omitempty"`
+	Renewed  bool      `json:"renewed,omitempty"`
 	// Deadline and AutoRenew, when set, are the instance's new deadline and renew flag,
-	// learnt at At (the instance's StatusAt moves to At with a new deadline).
+	// learnt at At. The instance's StatusAt moves to At with a deadline that was read, not
+	// with one Computed from a renewal (the API's answer to a renewal names no deadline).
 	Deadline  *time.Time `json:"deadline,omitempty"`
+	Computed  bool       `json:"computed,omitempty"`
 	AutoRenew *int       `json:"auto_renew,omitempty"`
 	At        time.Time  `json:"at"`
 }

@@ -176,14 +176,20 @@ func (s *State) applyInstance(group string, u *InstanceRecord) {
 	if in == nil {
 		return
 	}
-	in.Renewing = nil
-	if u.Renewing != nil {
+	switch {
+	case u.Renewing != nil:
 		r := *u.Renewing
 		in.Renewing = &r
+	case u.Renewed:
+		in.Renewing = nil
 	}
 	if u.Deadline != nil {
-		d, at := u.Deadline.UTC(), u.At.UTC()
-		in.Deadline, in.StatusAt = &d, &at
+		d := u.Deadline.UTC()
+		in.Deadline = &d
+		if !u.Computed {
+			at := u.At.UTC()
+			in.StatusAt = &at
+		}
 	}
 	if u.AutoRenew != nil {
 		n := *u.AutoRenew

@@ -181,17 +181,21 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 	}
 	// The write goes on even when ctx is cancelled: the journal holds what it would save.
 	wctx := context.WithoutCancel(ctx)
-	if err := env.Store.Write(wctx, st, state.Change{Operation: "apply", Summary: applySummary(res)}); err != nil {
+	summary := applySummary(res)
+	if forgotten := plan.ForgetLapsed(st); len(forgotten) > 0 {
+		summary += "; " + strings.Join(forgotten, "; ")
+	}
+	if err := env.Store.Write(wctx, st, state.Change{Operation: "apply", Summary: summary}); err != nil {
 		if res != nil {
 			v.Summary(res)
 		}
 		if applyErr != nil {
 			err = fmt.Errorf("%w; %w", applyErr, err)
 		}
-		if res != nil && res.Calls > 0 {
+		if res != nil && (res.Calls > 0 || res.Keep.Sent()) {
 			// What the journal holds of the calls sent may be only their pending records:
 			// their outcome, as recorded, is unknown until the next apply resolves it.
-			return res, fmt.Errorf("%w: %w (every call sent was journaled as pending before it was sent; run fleet apply again to resolve them)", ErrUnknownOutcome, err)
+			return res, fmt.Errorf("%w: %w (every call and renewal sent was journaled as pending before it was sent; run fleet apply again to resolve them)", ErrUnknownOutcome, err)
 		}
 		return res, fmt.Errorf("%w (nothing was sent)", err)
 	}

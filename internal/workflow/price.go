@@ -34,6 +34,6 @@ func CheckMaxCost(p *planner.Plan, limit *int64) error {
 	if limit == nil || p.Summary.PriceFen == nil || *p.Summary.PriceFen <= *limit {
 		return nil
 	}
-	return fmt.Errorf("the plan costs %s, more than --max-cost %s: nothing was bought",
+	return fmt.Errorf("the plan costs %s, more than --max-cost %s: nothing was bought or renewed",
 		executor.FormatCNY(*p.Summary.PriceFen), executor.FormatCNY(*limit))
 }

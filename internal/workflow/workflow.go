@@ -34,9 +34,9 @@ func (e Env) client(region string) (executor.Client, error) {
 	return e.Client(region)
 }
 
-// ErrUnknownOutcome is wrapped by the errors of workflows that stopped with a purchase whose
-// outcome is unknown: another apply reconciles it.
-var ErrUnknownOutcome = errors.New("a purchase's outcome is unknown")
+// ErrUnknownOutcome is wrapped by the errors of workflows that stopped with a purchase or a
+// renewal whose outcome is unknown: another apply reconciles it.
+var ErrUnknownOutcome = errors.New("a purchase's or a renewal's outcome is unknown")
 
 // ErrNotApplyable is returned by Apply for a plan with errors; the plan was shown.
 var ErrNotApplyable = errors.New("the plan cannot be applied")

@@ -238,8 +238,9 @@ func Run(t *testing.T, open Factory) {
 		recs := []state.JournalRecord{
 			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew01", Renewing: &state.Renewing{From: from, Period: 1, At: at}, At: at}},
 			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew02", Renewing: &state.Renewing{From: from, Period: 1, At: at}, At: at}},
-			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew02", Deadline: &to, At: at}},
-			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew01", AutoRenew: &never, Renewing: &state.Renewing{From: from, Period: 1, At: at}, At: at}},
+			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew02", Deadline: &to, Renewed: true, At: at}},
+			// A flag set meanwhile leaves the renewal in flight as it is.
+			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-0renew01", AutoRenew: &never, At: at}},
 			{Group: "web", Instance: &state.InstanceRecord{ID: "ins-notknown", AutoRenew: &never, At: at}},
 		}
 		if err := j.Append(recs...); err != nil {
