@@ -325,7 +325,7 @@ func parseInstance(r json.RawMessage) (Instance, error) {
 	if isNull(r) || r[0] != '{' {
 		return Instance{}, fmt.Errorf("not an object")
 	}
-	f, err := decodeObject(r)
+	f, err := instanceAnswer(r)
 	if err != nil {
 		return Instance{}, err
 	}
@@ -369,6 +369,51 @@ func parseInstance(r json.RawMessage) (Instance, error) {
 	in.readDeadline(f)
 	in.readAutoRenew(f)
 	return in, nil
+}
+
+// instanceMembers are the members of an instance that parseInstance reads. Decoding into
+// them, rather than into an Answer of every member, skips the dozens an instance has that
+// fleet does not read: a refresh of a large fleet allocates a fraction as much. encoding/json
+// matches the names as Answer.Get does: the exact name first, else one that differs in case.
+type instanceMembers struct {
+	UnInstanceID       json.RawMessage `json:"unInstanceId"`
+	InstanceName       json.RawMessage `json:"instanceName"`
+	LanIP              json.RawMessage `json:"lanIp"`
+	UnImgID            json.RawMessage `json:"unImgId"`
+	CreateTime         json.RawMessage `json:"createTime"`
+	Status             json.RawMessage `json:"status"`
+	ZoneID             json.RawMessage `json:"zoneId"`
+	ProjectID          json.RawMessage `json:"projectId"`
+	CPU                json.RawMessage `json:"cpu"`
+	Mem                json.RawMessage `json:"mem"`
+	PrivateIPAddresses json.RawMessage `json:"privateIpAddresses"`
+	WanIPSet           json.RawMessage `json:"wanIpSet"`
+	DeadlineTime       json.RawMessage `json:"deadlineTime"`
+	AutoRenew          json.RawMessage `json:"autoRenew"`
+}
+
+// instanceAnswer decodes one instance object into an Answer of the members parseInstance
+// reads, under their documented names.
+func instanceAnswer(r json.RawMessage) (Answer, error) {
+	var m instanceMembers
+	if err := json.Unmarshal(r, &m); err != nil {
+		return nil, err
+	}
+	f := make(Answer, 16)
+	for _, kv := range [...]struct {
+		name string
+		v    json.RawMessage
+	}{
+		{"unInstanceId", m.UnInstanceID}, {"instanceName", m.InstanceName}, {"lanIp", m.LanIP}, {"unImgId", m.UnImgID},
+		{"createTime", m.CreateTime}, {"status", m.Status}, {"zoneId", m.ZoneID}, {"projectId", m.ProjectID},
+		{"cpu", m.CPU}, {"mem", m.Mem}, {"privateIpAddresses", m.PrivateIPAddresses}, {"wanIpSet", m.WanIPSet},
+		{"deadlineTime", m.DeadlineTime}, {"autoRenew", m.AutoRenew},
+	} {
+		if kv.v != nil {
+			f[kv.name] = kv.v
+		}
+	}
+	return f, nil
 }
 
 // readAddresses reads the private addresses (lanIp, then privateIpAddresses) and the public

@@ -48,19 +48,15 @@ func malformed(action string, status int, format string, args ...any) *Error {
 		Err: fmt.Errorf("%w: %s", ErrMalformedAnswer, fmt.Sprintf(format, args...))}
 }
 
-// decodeObject decodes b as one JSON object and nothing else.
+// decodeObject decodes b as one JSON object and nothing else (json.Unmarshal refuses data
+// after the value). The members stay raw: each is read as the action needs it.
 func decodeObject(b []byte) (Answer, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
 	var f Answer
-	if err := d.Decode(&f); err != nil {
+	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, err
 	}
 	if f == nil {
 		return nil, errors.New("answer is null, not an object")
-	}
-	if len(bytes.TrimSpace(b[d.InputOffset():])) != 0 {
-		return nil, errors.New("data after the answer object")
 	}
 	return f, nil
 }

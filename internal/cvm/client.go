@@ -260,7 +260,7 @@ func (c *Client) exchange(ctx context.Context, action string, params map[string]
 		return nil, &Error{Action: action, Class: ClassRetryable, Err: err}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	body, err := readBody(resp)
 	if err != nil {
 		return nil, &Error{Action: action, HTTPStatus: resp.StatusCode, Class: ClassRetryable,
 			Err: fmt.Errorf("read answer: %w", err)}
@@ -293,4 +293,16 @@ func (c *Client) clockSkew(err error, date string) error {
 		e.Message += fmt.Sprintf(" (the local clock is %s behind the API's, whose answer is dated %s: set it right; nothing was bought)", -skew, at.UTC().Format(time.RFC3339))
 	}
 	return err
+}
+
+// readBody reads an answer's body, at most maxAnswerBytes+1 bytes, in one buffer sized by
+// the answer's Content-Length when it gives one: a page of instances is read without the
+// copies of a growing buffer.
+func readBody(resp *http.Response) ([]byte, error) {
+	var b bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxAnswerBytes {
+		b.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := b.ReadFrom(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	return b.Bytes(), err
 }
