@@ -76,28 +76,7 @@ func TestApplyCrashPostgres(t *testing.T) {
 // runCrashTrials runs the crash trials, with the state in a file, or in a database of srv
 // when given.
 func runCrashTrials(t *testing.T, srv ...*pgtest.Server) {
-	if testing.Short() {
-		t.Skip("crash test skipped in -short mode")
-	}
-	trials := 2
-	if v := os.Getenv("FLEET_CRASH_TRIALS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			t.Fatalf("FLEET_CRASH_TRIALS=%q: want a number of trials", v)
-		}
-		trials = n
-	}
-	bin, err := exec.LookPath("fleet") // the test binary, installed as fleet by testscript.Main
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("FLEET_CRASH_SEED"); v != "" {
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("FLEET_CRASH_SEED=%q: %v", v, err)
-		}
-	}
-	t.Logf("FLEET_CRASH_SEED=%d", seed)
+	trials, bin, seed := crashSettings(t)
 	kills, midApply, lost := 0, 0, 0
 	for i := range trials {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -117,6 +96,35 @@ func runCrashTrials(t *testing.T, srv ...*pgtest.Server) {
 	}
 	t.Logf("%d trials: %d applies killed, %d of them with the journal open; %d purchases made whose answer the killed apply never read",
 		trials, kills, midApply, lost)
+}
+
+// crashSettings skips a crash test in -short mode, and returns its number of trials
+// (FLEET_CRASH_TRIALS, default 2), the fleet binary and the first trial's seed
+// (FLEET_CRASH_SEED, default from the clock, logged so that a failure can be replayed).
+func crashSettings(t *testing.T) (trials int, bin string, seed uint64) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	trials = 2
+	if v := os.Getenv("FLEET_CRASH_TRIALS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("FLEET_CRASH_TRIALS=%q: want a number of trials", v)
+		}
+		trials = n
+	}
+	bin, err := exec.LookPath("fleet") // the test binary, installed as fleet by testscript.Main
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed = uint64(time.Now().UnixNano())
+	if v := os.Getenv("FLEET_CRASH_SEED"); v != "" {
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("FLEET_CRASH_SEED=%q: %v", v, err)
+		}
+	}
+	t.Logf("FLEET_CRASH_SEED=%d", seed)
+	return trials, bin, seed
 }
 
 // crashTrial runs one trial and returns how many applies it killed, how many of those with

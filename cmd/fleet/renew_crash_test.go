@@ -48,28 +48,7 @@ const renewCrashWant = 60
 // records the deadline the cloud has, with no renewal left in flight. FLEET_CRASH_TRIALS
 // sets the number of trials (default 2; `make test-crash` runs 20).
 func TestRenewCrash(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test skipped in -short mode")
-	}
-	trials := 2
-	if v := os.Getenv("FLEET_CRASH_TRIALS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			t.Fatalf("FLEET_CRASH_TRIALS=%q: want a number of trials", v)
-		}
-		trials = n
-	}
-	bin, err := exec.LookPath("fleet") // the test binary, installed as fleet by testscript.Main
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("FLEET_CRASH_SEED"); v != "" {
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("FLEET_CRASH_SEED=%q: %v", v, err)
-		}
-	}
-	t.Logf("FLEET_CRASH_SEED=%d", seed)
+	trials, bin, seed := crashSettings(t)
 	kills, inFlight, lost := 0, 0, 0
 	for i := range trials {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
