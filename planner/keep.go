@@ -52,6 +52,10 @@ const StaleAfter = 24 * time.Hour
 // CodeDeadlines is the warning of a plan whose deadlines are missing or old.
 const CodeDeadlines = "deadlines-stale"
 
+// CodeExpired is the warning of a plan with current instances past their deadline that it
+// does not renew.
+const CodeExpired = "expired"
+
 // beijing is the time zone of the API's deadlines, in which months are counted.
 var beijing = time.FixedZone("CST", 8*60*60)
 
@@ -339,6 +343,62 @@ func deadlineWarning(groups []*GroupPlan, recorded map[string]*state.Group, at t
 		Summary:  "Deadlines not known or not fresh",
 		Detail: fmt.Sprintf("%s, in %s %s. The expiry calendar, renewals and lapses are planned from what the state knows: run \"fleet refresh\" to read the deadlines again and record them.",
 			strings.Join(what, " and "), plural(len(names), "group", "groups"), listNames(names)),
+	})
+}
+
+// expiredWarning returns the warning of a plan made at at whose groups have current
+// instances past their deadline that the plan does not renew (lapsing ones that have left
+// aside): isolated, or probably released already. They count as current until a refresh
+// sees them gone. nil when there are none or the plan has no time.
+func expiredWarning(groups []*GroupPlan, recorded map[string]*state.Group, at time.Time) *hcl.Diagnostic {
+	if at.IsZero() {
+		return nil
+	}
+	var isolated, released int
+	var names []string
+	for _, g := range groups {
+		if g.Action == ActionRemove {
+			continue
+		}
+		renewed := map[string]bool{}
+		for _, r := range g.Renewals {
+			renewed[r.InstanceID] = true
+		}
+		bad := false
+		for _, in := range liveInstances(recorded[g.Name]) {
+			switch {
+			case in.Deadline == nil || in.Deadline.After(at) || renewed[in.ID]:
+			case g.RenewMode != spec.RenewNever && flagOf(in) == state.AutoRenewNever:
+				// A lapsing instance that has left: not current.
+			case flagOf(in) == state.AutoRenewAuto:
+				// The cloud renews it at its deadline (a refresh reads the new one).
+			case in.Deadline.Add(RenewableFor).After(at):
+				isolated++
+				bad = true
+			default:
+				released++
+				bad = true
+			}
+		}
+		if bad {
+			names = append(names, g.Name)
+		}
+	}
+	if isolated+released == 0 {
+		return nil
+	}
+	var what []string
+	if isolated > 0 {
+		what = append(what, fmt.Sprintf("%d %s expired and isolated (renewable for 7 days after the deadline)", isolated, plural(isolated, "instance is", "instances are")))
+	}
+	if released > 0 {
+		what = append(what, fmt.Sprintf("%d expired more than 7 days ago and %s probably released with %s data", released, plural(released, "is", "are"), plural(released, "its", "their")))
+	}
+	return spec.WithCode(CodeExpired, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Instances past their deadline",
+		Detail: fmt.Sprintf("In %s %s, %s. They count as current until \"fleet refresh\" sees them gone; then the plan buys their replacements. Renew them in the console, or set renew = \"fleet\" to have apply renew instances before they expire.",
+			plural(len(names), "group", "groups"), listNames(names), strings.Join(what, "; ")),
 	})
 }
 

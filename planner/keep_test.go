@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,12 @@ func TestKeepWindowEdges(t *testing.T) {
 	}
 	if p.Summary.Renew != 2 || p.Summary.RenewMonths != 4 || p.Summary.Calendar.Expired != 2 {
 		t.Errorf("summary %+v", p.Summary)
+	}
+	// The one expired beyond renewal is probably released: a warning says so.
+	if diff := cmp.Diff([]string{CodeExpired}, codes(p.Diagnostics)); diff != "" {
+		t.Errorf("codes (-want +got):\n%s", diff)
+	} else if !strings.Contains(p.Diagnostics[0].Detail, "1 expired more than 7 days ago and is probably released") {
+		t.Errorf("detail %q", p.Diagnostics[0].Detail)
 	}
 	if p := ComputeWith(testFleet(g), st, Options{}); len(p.Group("web").Renewals) != 0 {
 		t.Error("a plan without a time renews")

@@ -147,6 +147,9 @@ func ComputeWith(f *spec.Fleet, st *state.State, o Options) *Plan {
 	if d := deadlineWarning(p.Groups, recorded, o.At); d != nil {
 		p.Diagnostics = append(p.Diagnostics, d)
 	}
+	if d := expiredWarning(p.Groups, recorded, o.At); d != nil {
+		p.Diagnostics = append(p.Diagnostics, d)
+	}
 	p.Summary = summarize(p.Groups)
 	return p
 }
