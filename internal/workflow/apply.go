@@ -179,6 +179,9 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 	if err := journal.Close(); err != nil && applyErr == nil {
 		applyErr = err
 	}
+	if res != nil && !in.Wait && applyErr == nil {
+		readBought(ctx, c, st, res, env.now)
+	}
 	// The write goes on even when ctx is cancelled: the journal holds what it would save.
 	wctx := context.WithoutCancel(ctx)
 	summary := applySummary(res)

@@ -18,12 +18,9 @@ type WaitCounts struct {
 	FailedIDs map[string][]string `json:"failed_ids,omitempty"`
 }
 
-// wait polls DescribeInstances until every instance bought by res is running or has
-// failed, the timeout passes or ctx is done, and records their statuses in st. It returns the
-// last counts.
-func wait(ctx context.Context, c executor.Lister, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (WaitCounts, error) {
-	owner := map[string]string{} // instance id -> group
-	var ids []string
+// bought returns the instances res bought or adopted, each once, with their groups.
+func bought(res *executor.Result) (ids []string, owner map[string]string) {
+	owner = map[string]string{} // instance id -> group
 	for _, o := range res.Outcomes {
 		if o.Status != state.StatusDone {
 			continue
@@ -35,6 +32,37 @@ func wait(ctx context.Context, c executor.Lister, st *state.State, res *executor
 			}
 		}
 	}
+	return ids, owner
+}
+
+// readBought reads once what res bought (DescribeInstances, 100 ids a request) and records
+// it in st: status, zone, addresses, deadline and renew flag, so that the next plan knows
+// when they expire. It is best effort: when the answer cannot be had, the next plan says
+// that the deadlines are unknown.
+func readBought(ctx context.Context, c executor.Lister, st *state.State, res *executor.Result, now func() time.Time) {
+	ids, owner := bought(res)
+	if len(ids) == 0 || ctx.Err() != nil {
+		return
+	}
+	found, err := executor.DescribeByID(ctx, c, ids)
+	if err != nil {
+		return
+	}
+	at := now().UTC()
+	for id, got := range found {
+		if g, ok := owner[id]; ok {
+			if in := st.Groups[g].Instance(id); in != nil {
+				executor.RecordRead(in, got, at)
+			}
+		}
+	}
+}
+
+// wait polls DescribeInstances until every instance bought by res is running or has
+// failed, the timeout passes or ctx is done, and records their statuses in st. It returns the
+// last counts.
+func wait(ctx context.Context, c executor.Lister, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (WaitCounts, error) {
+	ids, owner := bought(res)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := time.Second
