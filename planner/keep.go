@@ -52,6 +52,10 @@ const StaleAfter = 24 * time.Hour
 // CodeDeadlines is the warning of a plan whose deadlines are missing or old.
 const CodeDeadlines = "deadlines-stale"
 
+// CodeIPHeld is the warning of a private-IP group that cannot buy what it lacks because its
+// free addresses are held by instances that lapsed but are not released yet.
+const CodeIPHeld = "private-ip-held"
+
 // CodeExpired is the warning of a plan with current instances past their deadline that it
 // does not renew.
 const CodeExpired = "expired"

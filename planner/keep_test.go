@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,36 @@ func TestKeepWindowEdges(t *testing.T) {
 	}
 	if p := ComputeWith(testFleet(g), st, Options{}); len(p.Group("web").Renewals) != 0 {
 		t.Error("a plan without a time renews")
+	}
+}
+
+// TestLapsedInstanceHoldsItsIP lets one of two private-IP instances lapse, then raises count
+// again after its deadline: it has left the group, but its address is still held until the
+// cloud releases it, so nothing is bought and a warning says why.
+func TestLapsedInstanceHoldsItsIP(t *testing.T) {
+	g := testGroup("db", 2)
+	g.Config.VpcID, g.Config.SubnetID = "vpc-abc", "subnet-abc"
+	g.Config.PrivateIPs = []string{"10.0.0.10", "10.0.0.11"}
+	st := &state.State{Lineage: "l", Fleet: "prod", Region: "ap-guangzhou", Groups: map[string]*state.Group{}}
+	for _, c := range Compute(testFleet(g), nil).Group("db").Calls {
+		applyCall(st, c)
+	}
+	at := time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)
+	never := state.AutoRenewNever
+	for i, in := range st.Groups["db"].Instances {
+		d := at.AddDate(0, 0, 30)
+		if i == 0 {
+			d = at.AddDate(0, 0, -1) // lapsed yesterday
+			in.AutoRenew = &never
+		}
+		in.Deadline, in.StatusAt = &d, &at
+	}
+	p := ComputeWith(testFleet(g), st, Options{At: at})
+	db := p.Group("db")
+	if db.Current != 1 || len(db.Calls) != 0 {
+		t.Fatalf("db = %+v, want 1 current and no call", db)
+	}
+	if !slices.Contains(codes(p.Diagnostics), CodeIPHeld) {
+		t.Errorf("codes %v, want %s", codes(p.Diagnostics), CodeIPHeld)
 	}
 }

@@ -439,7 +439,14 @@ func planGroup(f *spec.Fleet, g *spec.Group, sg *state.Group, former []string, a
 	for _, b := range h.pending {
 		gp.Calls = append(gp.Calls, resumeCall(f, g.Name, b))
 	}
-	gp.Calls = append(gp.Calls, newCalls(f, g, desired, h, gp.Purchase)...)
+	fresh := newCalls(f, g, desired, h, gp.Purchase)
+	gp.Calls = append(gp.Calls, fresh...)
+	if n := gp.Purchase - len(fresh); n > 0 && len(g.Config.PrivateIPs) > 0 {
+		diags = append(diags, groupWarning(g, CodeIPHeld, "Private IPs still held",
+			fmt.Sprintf("Group %q wants %s more, but every address of private_ips not in use is held by an instance that no longer counts (it lapsed at its deadline) and that the cloud has not released yet. "+
+				"Nothing is bought for %s until the cloud releases them; \"fleet refresh\" records that, and the next plan buys.",
+				g.Name, countWord(n, "instance"), plural(n, "it", "them"))))
+	}
 
 	switch {
 	case len(h.pending) > 0:
