@@ -75,6 +75,7 @@ func (k KeepResult) Sent() bool {
 type renewal struct {
 	group    string
 	r        *planner.Renewal
+	from     time.Time  // the deadline read just before the renewal was sent
 	deadline *time.Time // the new deadline when done
 	err      error
 	tries    int
@@ -202,6 +203,11 @@ func (x *applier) resolveRenewals(ctx context.Context) (map[string]*unresolvedRe
 			unresolved[r.in.ID] = &unresolvedRenewal{group: r.group, period: rn.Period, err: err}
 		}
 		switch {
+		case r.in.Gone() || ok && (got.Status == state.InstanceReturned || got.Status == state.InstanceReturning || got.Status == state.InstanceFailed),
+			lookErr == nil && !ok && now.After(rn.From.Add(planner.RenewableFor)):
+			// Gone, or released with its data past its deadline: nothing is left to renew,
+			// whatever became of the renewal.
+			recs = append(recs, state.JournalRecord{Group: r.group, Instance: &state.InstanceRecord{ID: r.in.ID, Renewed: true, At: now}})
 		case lookErr != nil:
 			keep(fmt.Errorf("renewal journaled at %s: its deadline could not be read: %w", rn.At.Format(time.RFC3339), lookErr))
 		case !ok || got.Deadline == nil:
@@ -294,15 +300,23 @@ func (x *applier) renew(ctx context.Context, todo []*renewal) error {
 		var recs []state.JournalRecord
 		var send []*renewal
 		for _, rn := range wave {
-			if d, ok := before[rn.r.InstanceID]; ok && d.After(rn.r.Deadline) {
+			d, ok := before[rn.r.InstanceID]
+			if !ok {
+				rn.err = fmt.Errorf("not sent: DescribeInstances does not list %s with a deadline", rn.r.InstanceID)
+				x.renewFailed(rn)
+				continue
+			}
+			if d.After(rn.r.Deadline) {
 				recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID, Deadline: &d, At: now}})
 				x.keepRes().Found++
 				x.emit(Event{Type: EventRenewFound, Group: rn.group, InstanceIDs: []string{rn.r.InstanceID}, Period: rn.r.Period, Deadline: &d})
 				continue
 			}
+			// The renewal extends the deadline the cloud has now, which the state may not.
+			rn.from = d
 			send = append(send, rn)
 			recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID,
-				Renewing: &state.Renewing{From: rn.r.Deadline.UTC(), Period: rn.r.Period, At: now}, At: now}})
+				Renewing: &state.Renewing{From: rn.from, Period: rn.r.Period, At: now}, At: now}})
 		}
 		if err := x.journal(recs); err != nil {
 			x.skipRenewals(slices.Concat(send, todo), err)
@@ -332,8 +346,8 @@ func (x *applier) renew(ctx context.Context, todo []*renewal) error {
 				// The answer names no deadline: the one read back, or else the one the
 				// renewal should give, recorded as computed (not as read).
 				d, read := after[rn.r.InstanceID]
-				if !read || !d.After(rn.r.Deadline) {
-					d, read = rn.r.NewDeadline(), false
+				if !read || !d.After(rn.from) {
+					d, read = planner.AddMonths(rn.from, rn.r.Period), false
 				}
 				rn.deadline = &d
 				recs = append(recs, state.JournalRecord{Group: rn.group, Instance: &state.InstanceRecord{ID: rn.r.InstanceID, Deadline: &d, Computed: !read, Renewed: true, At: now}})

@@ -204,3 +204,45 @@ func TestKeepFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepRenewalFromTheCloudsDeadline renews an instance whose recorded deadline is a month
+// later than the cloud's, and loses the answer: the renewal in flight is anchored on the
+// deadline the cloud had, so that the next apply sees it made (and renews nothing).
+func TestKeepRenewalFromTheCloudsDeadline(t *testing.T) {
+	f := newKeepFixture(t, 1)
+	id := f.ids[0]
+	in := f.st.Groups["web"].Instance(id)
+	cloud := *in.Deadline
+	ahead := planner.AddMonths(cloud, 1)
+	in.Deadline = &ahead
+	p := &planner.Plan{Fleet: "keep", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{{Name: "web", Action: planner.ActionRenew,
+		Renewals: []*planner.Renewal{{InstanceID: id, Deadline: ahead, Period: 1}}}}}
+	res, err := Apply(context.Background(), p, Options{Client: f.api, Renewer: lostRenewals{Client: f.api}, State: f.st, Journal: &fakeJournal{}, Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Keep.RenewPending != 1 || in.Renewing == nil || !in.Renewing.From.Equal(cloud) {
+		t.Fatalf("keep %+v, renewing %+v; want pending, from the cloud's deadline %v", res.Keep, in.Renewing, cloud)
+	}
+	in.Renewing.At = in.Renewing.At.Add(-RenewSettle)
+	res = f.apply(t, &planner.Plan{Fleet: "keep", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{{Name: "web", Action: planner.ActionNone}}})
+	if res.Keep.Found != 1 || in.Renewing != nil || f.sim.RenewalCount(id) != 1 {
+		t.Errorf("keep %+v, renewing %+v, renewed %d times; want found once", res.Keep, in.Renewing, f.sim.RenewalCount(id))
+	}
+	if sim, _ := f.sim.Instance(id); !in.Deadline.Equal(sim.Deadline.UTC().Truncate(time.Second)) {
+		t.Errorf("recorded deadline %v, the cloud's %v", in.Deadline, sim.Deadline)
+	}
+}
+
+// TestKeepEndsRenewalOfGoneInstance ends the renewal in flight of an instance the state
+// records as returned: nothing is left to renew, and the apply's outcome is known.
+func TestKeepEndsRenewalOfGoneInstance(t *testing.T) {
+	f := newKeepFixture(t, 1)
+	in := f.st.Groups["web"].Instance(f.ids[0])
+	in.Status = state.InstanceReturned
+	in.Renewing = &state.Renewing{From: *in.Deadline, Period: 1, At: time.Now()}
+	res := f.apply(t, &planner.Plan{Fleet: "keep", Region: "ap-guangzhou", Groups: []*planner.GroupPlan{{Name: "web", Action: planner.ActionNone}}})
+	if res.Unknown() || in.Renewing != nil {
+		t.Errorf("keep %+v, renewing %+v; want the renewal ended", res.Keep, in.Renewing)
+	}
+}

@@ -328,7 +328,8 @@ func (p *Plan) ForgetLapsed(st *state.State) []string {
 		}
 		done := true
 		for _, in := range liveInstances(sg) {
-			done = done && flagOf(in) == state.AutoRenewNever
+			// A renewal in flight keeps the record until a later apply resolves it.
+			done = done && flagOf(in) == state.AutoRenewNever && in.Renewing == nil
 		}
 		if done {
 			delete(st.Groups, g.Name)

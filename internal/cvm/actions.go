@@ -374,7 +374,8 @@ func parseInstance(r json.RawMessage) (Instance, error) {
 // instanceMembers are the members of an instance that parseInstance reads. Decoding into
 // them, rather than into an Answer of every member, skips the dozens an instance has that
 // fleet does not read: a refresh of a large fleet allocates a fraction as much. encoding/json
-// matches the names as Answer.Get does: the exact name first, else one that differs in case.
+// matches a name that differs only in case too, as Answer.Get does; where an object holds
+// the same name in two cases, the last one wins (Answer.Get preferred the exact one).
 type instanceMembers struct {
 	UnInstanceID       json.RawMessage `json:"unInstanceId"`
 	InstanceName       json.RawMessage `json:"instanceName"`
