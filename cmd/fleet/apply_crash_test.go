@@ -148,34 +148,16 @@ func crashTrial(t *testing.T, bin string, seed uint64, pgURL string) (kills, mid
 		st, err := crashState(dir, pgURL)
 		return err == nil && st.Journaled > 0
 	}
-	dataPath := filepath.Join(dir, "sim.json")
-	var sim *cvmsim.Server
-	var srv *httptest.Server
-	start := func() {
-		var err error
-		// Most of each call's time passes after the purchase, while its answer is held, so
-		// that a kill often lands between a purchase and the answer that reports it.
-		sim, err = cvmsim.New(cvmsim.Config{DataPath: dataPath, Seed: int64(seed), Latency: 20 * time.Millisecond,
-			Jitter: 60 * time.Millisecond, AnswerDelay: 150 * time.Millisecond, DropRate: 0.1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv = httptest.NewServer(sim)
-	}
-	stop := func() {
-		srv.Close()
-		if err := sim.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	start()
-	defer func() { stop() }()
+	// Most of each call's time passes after the purchase, while its answer is held, so that a
+	// kill often lands between a purchase and the answer that reports it.
+	cs := startCrashSim(t, cvmsim.Config{DataPath: filepath.Join(dir, "sim.json"), Seed: int64(seed), Latency: 20 * time.Millisecond,
+		Jitter: 60 * time.Millisecond, AnswerDelay: 150 * time.Millisecond, DropRate: 0.1})
 
 	apply := func() *exec.Cmd {
 		cmd := exec.Command(bin, "apply", "--auto-approve", "--rate", "0", "--parallelism", "3")
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(),
-			envEndpoint+"="+srv.URL+cvmsim.Path,
+			envEndpoint+"="+cs.srv.URL+cvmsim.Path,
 			envSecretID+"="+cvmsim.DemoSecretID,
 			envKey+"="+cvmsim.DemoSecretKey,
 			envPGURL+"="+pgURL,
@@ -194,14 +176,13 @@ func crashTrial(t *testing.T, bin string, seed uint64, pgURL string) (kills, mid
 			time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		} else {
 			// Once the first purchase is asked for, the apply is sending: kill it within 600ms.
-			waitFor(func() bool { return sim.RequestCount("RunInstances") > 0 }, 3*time.Second)
+			waitFor(func() bool { return cs.sim.RequestCount("RunInstances") > 0 }, 3*time.Second)
 			time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
 		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if rng.IntN(3) == 0 {
-			stop() // the simulator restarts from its data file
-			start()
+			cs.restart()
 		}
 		if journalOpen() {
 			midApply++ // killed with the journal open: calls journaled, not yet folded
@@ -210,7 +191,7 @@ func crashTrial(t *testing.T, bin string, seed uint64, pgURL string) (kills, mid
 	if st, err := crashState(dir, pgURL); err == nil {
 		for _, name := range st.GroupNames() {
 			for _, b := range st.Group(name).PendingBatches() {
-				if sim.PurchaseCount(b.ClientToken) > 0 {
+				if cs.sim.PurchaseCount(b.ClientToken) > 0 {
 					lost++
 				}
 			}
@@ -226,7 +207,7 @@ func crashTrial(t *testing.T, bin string, seed uint64, pgURL string) (kills, mid
 			t.Fatalf("apply run %d after the kills: %v\n%s", run, err, out)
 		}
 	}
-	if got := len(sim.Instances()); got != crashWant {
+	if got := len(cs.sim.Instances()); got != crashWant {
 		t.Fatalf("the simulator sold %d instances, want %d", got, crashWant)
 	}
 	statePath := filepath.Join(dir, stateFileName)
@@ -240,10 +221,48 @@ func crashTrial(t *testing.T, bin string, seed uint64, pgURL string) (kills, mid
 			t.Fatal(err)
 		}
 	}
-	if err := checkStateAgainstSim(statePath, sim, []string{fmt.Sprint(crashWant)}); err != nil {
+	if err := checkStateAgainstSim(statePath, cs.sim, []string{fmt.Sprint(crashWant)}); err != nil {
 		t.Fatal(err)
 	}
 	return kills, midApply, lost
+}
+
+// crashSim is a simulator on 127.0.0.1 that keeps its data in a file, so that it can be
+// restarted from it, as a real API outlives the processes that call it.
+type crashSim struct {
+	t   *testing.T
+	cfg cvmsim.Config
+	sim *cvmsim.Server
+	srv *httptest.Server
+}
+
+// startCrashSim starts a crashSim, stopped when the test ends.
+func startCrashSim(t *testing.T, cfg cvmsim.Config) *crashSim {
+	cs := &crashSim{t: t, cfg: cfg}
+	cs.start()
+	t.Cleanup(cs.stop)
+	return cs
+}
+
+func (cs *crashSim) start() {
+	sim, err := cvmsim.New(cs.cfg)
+	if err != nil {
+		cs.t.Fatal(err)
+	}
+	cs.sim, cs.srv = sim, httptest.NewServer(sim)
+}
+
+func (cs *crashSim) stop() {
+	cs.srv.Close()
+	if err := cs.sim.Close(); err != nil {
+		cs.t.Fatal(err)
+	}
+}
+
+// restart stops the simulator and starts it again from its data file.
+func (cs *crashSim) restart() {
+	cs.stop()
+	cs.start()
 }
 
 // crashState reads the state of the crash trial in dir: its file, or its database.

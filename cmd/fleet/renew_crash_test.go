@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,32 +69,14 @@ func renewCrashTrial(t *testing.T, bin string, seed uint64) (kills, inFlight, lo
 	if err := os.WriteFile(filepath.Join(dir, "main.fleet.hcl"), []byte(renewCrashSpec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dataPath := filepath.Join(dir, "sim.json")
-	var sim *cvmsim.Server
-	var srv *httptest.Server
-	start := func() {
-		var err error
-		sim, err = cvmsim.New(cvmsim.Config{DataPath: dataPath, Seed: int64(seed), Start: time.Now().Add(-25 * 24 * time.Hour),
-			Latency: 10 * time.Millisecond, Jitter: 30 * time.Millisecond, AnswerDelay: 100 * time.Millisecond,
-			DropRate: 0.2, DropActions: []string{"RenewInstance"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv = httptest.NewServer(sim)
-	}
-	stop := func() {
-		srv.Close()
-		if err := sim.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	start()
-	defer func() { stop() }()
+	cs := startCrashSim(t, cvmsim.Config{DataPath: filepath.Join(dir, "sim.json"), Seed: int64(seed), Start: time.Now().Add(-25 * 24 * time.Hour),
+		Latency: 10 * time.Millisecond, Jitter: 30 * time.Millisecond, AnswerDelay: 100 * time.Millisecond,
+		DropRate: 0.2, DropActions: []string{"RenewInstance"}})
 	fleet := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(),
-			envEndpoint+"="+srv.URL+cvmsim.Path,
+			envEndpoint+"="+cs.srv.URL+cvmsim.Path,
 			envSecretID+"="+cvmsim.DemoSecretID,
 			envKey+"="+cvmsim.DemoSecretKey,
 			"NO_COLOR=1",
@@ -106,7 +87,7 @@ func renewCrashTrial(t *testing.T, bin string, seed uint64) (kills, inFlight, lo
 		t.Fatalf("buy: %v\n%s", err, out)
 	}
 	before := map[string]time.Time{}
-	for _, in := range sim.Instances() {
+	for _, in := range cs.sim.Instances() {
 		before[in.ID] = in.Deadline
 	}
 	if len(before) != renewCrashWant {
@@ -119,20 +100,19 @@ func renewCrashTrial(t *testing.T, bin string, seed uint64) (kills, inFlight, lo
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(func() bool { return sim.RequestCount("RenewInstance") > 0 }, 5*time.Second)
+		waitFor(func() bool { return cs.sim.RequestCount("RenewInstance") > 0 }, 5*time.Second)
 		time.Sleep(time.Duration(rng.IntN(1200)) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if rng.IntN(3) == 0 {
-			stop() // the simulator restarts from its data file
-			start()
+			cs.restart()
 		}
 	}
 	if st, err := state.Read(filepath.Join(dir, stateFileName)); err == nil {
 		for _, in := range st.Groups["web"].Instances {
 			if in.Renewing != nil {
 				inFlight++
-				if sim.RenewalCount(in.ID) > 0 {
+				if cs.sim.RenewalCount(in.ID) > 0 {
 					lost++
 				}
 			}
@@ -157,11 +137,11 @@ func renewCrashTrial(t *testing.T, bin string, seed uint64) (kills, inFlight, lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(sim.Instances()); got != renewCrashWant {
+	if got := len(cs.sim.Instances()); got != renewCrashWant {
 		t.Fatalf("the simulator sold %d instances, want %d", got, renewCrashWant)
 	}
-	for _, in := range sim.Instances() {
-		if n := sim.RenewalCount(in.ID); n != 1 {
+	for _, in := range cs.sim.Instances() {
+		if n := cs.sim.RenewalCount(in.ID); n != 1 {
 			t.Errorf("%s renewed %d times, want once", in.ID, n)
 		}
 		rec := st.Groups["web"].Instance(in.ID)
@@ -175,7 +155,7 @@ func renewCrashTrial(t *testing.T, bin string, seed uint64) (kills, inFlight, lo
 			t.Errorf("%s: recorded deadline %v, the cloud's %v", in.ID, rec.Deadline, want)
 		}
 	}
-	if inFlight > 0 && sim.RequestCount("DescribeInstances") == 0 {
+	if inFlight > 0 && cs.sim.RequestCount("DescribeInstances") == 0 {
 		t.Error("renewals were left in flight, and no deadline was read")
 	}
 	if out, err := fleet("plan", "--detailed-exitcode").CombinedOutput(); err != nil {
