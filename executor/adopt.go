@@ -105,13 +105,10 @@ func (x *applier) adopt(ctx context.Context, calls []*planner.Call) ([]*planner.
 			lag := fmt.Errorf("call %s #%d: %d of %d instances found by marker %s: %w; the call is %s old and stays pending until it is %s old, then fleet takes the listing as what it bought",
 				c.Group, c.Seq, len(ids), c.GoodsNum, m, ErrListingLags, age.Round(time.Second), ListingLag)
 			b.Error = &state.BatchError{Message: lag.Error(), Class: cvm.ClassUnknown.String()}
-			rec := state.JournalRecord{Group: c.Group, Batch: b}
-			if err := x.opts.Journal.Append(rec); err != nil {
-				fatal := fmt.Errorf("apply: write journal: %w", err)
-				x.unsent(c, fatal)
-				return append(send, calls[i+1:]...), fatal
+			if err := x.journal([]state.JournalRecord{{Group: c.Group, Batch: b}}); err != nil {
+				x.unsent(c, err)
+				return append(send, calls[i+1:]...), err
 			}
-			x.opts.State.Apply(rec)
 			x.unsent(c, lag)
 			continue
 		}
@@ -122,13 +119,10 @@ func (x *applier) adopt(ctx context.Context, calls []*planner.Call) ([]*planner.
 		if b.DealIDs == nil {
 			b.DealIDs = []string{}
 		}
-		rec := state.JournalRecord{Group: c.Group, Batch: b}
-		if err := x.opts.Journal.Append(rec); err != nil {
-			fatal := fmt.Errorf("apply: write journal: %w", err)
-			x.unsent(c, fatal)
-			return append(send, calls[i+1:]...), fatal
+		if err := x.journal([]state.JournalRecord{{Group: c.Group, Batch: b}}); err != nil {
+			x.unsent(c, err)
+			return append(send, calls[i+1:]...), err
 		}
-		x.opts.State.Apply(rec)
 		x.res.Done++
 		x.res.Adopted += len(ids)
 		x.res.Outcomes = append(x.res.Outcomes, &Outcome{Group: c.Group, Seq: c.Seq, ClientToken: c.ClientToken, GoodsNum: c.GoodsNum,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"fleet/internal/cvm"
 	"fleet/internal/cvmsim"
@@ -143,6 +144,24 @@ func TestRefusalAfterLostAnswerStaysPending(t *testing.T) {
 // carries no marker, as every call journaled before markers existed: nothing is looked up,
 // the resumed call is sent, refused for its signature, and recorded as failed.
 func TestMarkerlessResumeRefusedByAuthStaysPending(t *testing.T) {
+	markerlessResumeRefused(t, func(good *cvm.Client) (*cvm.Client, error) {
+		return cvm.New(cvm.Config{Endpoint: good.Endpoint(), SecretID: cvmsim.DemoSecretID, SecretKey: "not-the-key", Region: "ap-guangzhou"})
+	})
+}
+
+// The same with a refusal of the request's timestamp, which the API makes before it looks
+// the token up too: a local clock two hours off.
+func TestMarkerlessResumeRefusedByClockStaysPending(t *testing.T) {
+	markerlessResumeRefused(t, func(good *cvm.Client) (*cvm.Client, error) {
+		return cvm.New(cvm.Config{Endpoint: good.Endpoint(), SecretID: cvmsim.DemoSecretID, SecretKey: cvmsim.DemoSecretKey, Region: "ap-guangzhou",
+			Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
+	})
+}
+
+// markerlessResumeRefused runs the scenario of the tests above with the refusing client
+// refused makes of the good one.
+func markerlessResumeRefused(t *testing.T, refused func(good *cvm.Client) (*cvm.Client, error)) {
+	t.Helper()
 	sim, good := simClient(t, cvmsim.Config{})
 	f := dupFleet(t)
 	st := state.New(f.Name, f.Region)
@@ -154,6 +173,7 @@ func TestMarkerlessResumeRefusedByAuthStaysPending(t *testing.T) {
 	p := planner.Compute(f, st)
 	for _, c := range p.Calls() {
 		delete(c.Params, "instanceName")
+		c.Marker = "" // no marker is recorded either: nothing can be looked up
 		delete(c.Params, "clientToken")
 		c.ClientToken = planner.Token(p.Fleet, p.Region, p.ProjectID, c.Group, c.Seq, c.Params)
 		c.Params["clientToken"] = c.ClientToken
@@ -169,13 +189,13 @@ func TestMarkerlessResumeRefusedByAuthStaysPending(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bad, err := cvm.New(cvm.Config{Endpoint: good.Endpoint(), SecretID: cvmsim.DemoSecretID, SecretKey: "not-the-key", Region: "ap-guangzhou"})
+	bad, err := refused(good)
 	if err != nil {
 		t.Fatal(err)
 	}
 	planAndApply(t, f, st, bad)
 	if b := st.Groups["web"].Batch(0); b.Status != state.StatusPending {
-		t.Errorf("after an auth refusal of the resumed call, batch web #0 is %s; want it still pending (its first attempt bought)", b.Status)
+		t.Errorf("after a refusal of the resumed call, batch web #0 is %s; want it still pending (its first attempt bought)", b.Status)
 	}
 
 	planAndApply(t, f, st, good)

@@ -112,6 +112,24 @@ type Result struct {
 	Keep KeepResult
 }
 
+// BoughtIDs returns the instances the calls bought or adopted, each once, in the order of the
+// outcomes, and the group of each.
+func (r *Result) BoughtIDs() (ids []string, group map[string]string) {
+	group = map[string]string{}
+	for _, o := range r.Outcomes {
+		if o.Status != state.StatusDone {
+			continue
+		}
+		for _, id := range o.InstanceIDs {
+			if _, dup := group[id]; !dup {
+				group[id] = o.Group
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, group
+}
+
 // Unknown reports whether any call's or renewal's outcome is unknown, so that another apply
 // is needed to reconcile.
 func (r *Result) Unknown() bool { return r.Pending > 0 || r.Keep.RenewPending > 0 }
@@ -210,6 +228,20 @@ func (x *applier) emit(e Event) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.opts.Events(e)
+}
+
+// journal appends records, durably, and applies them to the state.
+func (x *applier) journal(recs []state.JournalRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := x.opts.Journal.Append(recs...); err != nil {
+		return fmt.Errorf("apply: write journal: %w", err)
+	}
+	for _, r := range recs {
+		x.opts.State.Apply(r)
+	}
+	return nil
 }
 
 // job is one call being applied.
@@ -566,11 +598,15 @@ func Definitive(err error) bool {
 
 // mayHaveBought reports whether the call may have bought although its last attempt was
 // refused: an earlier attempt of this apply failed in a way that may hide a purchase, or the
-// call is resumed and the refusal is of its credentials, which the API checks before it looks
-// the client token up. Such a call stays pending; the next apply resolves it by its marker
-// or its token.
+// call is resumed and the refusal is one the API makes before it looks the client token up
+// (credentials, or a timestamp outside its window): it says nothing of an earlier attempt.
+// Such a call stays pending; the next apply resolves it by its marker or its token.
 func (j *job) mayHaveBought() bool {
-	return j.unsure || j.call.Resume && cvm.ClassOf(j.err) == cvm.ClassAuth
+	if j.unsure {
+		return true
+	}
+	class := cvm.ClassOf(j.err)
+	return j.call.Resume && (class == cvm.ClassAuth || class == cvm.ClassClock)
 }
 
 // answeredUnbought reports whether a failed attempt was answered by the API with an error

@@ -134,6 +134,16 @@ func (x *applier) keep(ctx context.Context, p *planner.Plan) error {
 			}
 		}
 	}
+	// The expired instances first, whatever their group: they are the first to be released.
+	slices.SortStableFunc(todo, func(a, b *renewal) int {
+		switch {
+		case a.r.Expired == b.r.Expired:
+			return 0
+		case a.r.Expired:
+			return -1
+		}
+		return 1
+	})
 	// A renewal in flight that this plan does not renew still leaves the outcome unknown.
 	for _, id := range slices.Sorted(maps.Keys(unresolved)) {
 		if u := unresolved[id]; !planned[id] {
@@ -233,20 +243,6 @@ func (x *applier) resolveRenewals(ctx context.Context) (map[string]*unresolvedRe
 		x.emit(e)
 	}
 	return unresolved, nil
-}
-
-// journal appends records and applies them to the state.
-func (x *applier) journal(recs []state.JournalRecord) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	if err := x.opts.Journal.Append(recs...); err != nil {
-		return fmt.Errorf("apply: write journal: %w", err)
-	}
-	for _, r := range recs {
-		x.opts.State.Apply(r)
-	}
-	return nil
 }
 
 // skipRenewals records renewals that were not started.
@@ -421,10 +417,9 @@ type flagCall struct {
 // instances this apply bought for it, in calls of at most cvm.MaxAutoRenewIDs instances.
 func (x *applier) setFlags(ctx context.Context, p *planner.Plan) error {
 	bought := map[string][]string{}
-	for _, o := range x.res.Outcomes {
-		if o.Status == state.StatusDone {
-			bought[o.Group] = append(bought[o.Group], o.InstanceIDs...)
-		}
+	ids, group := x.res.BoughtIDs()
+	for _, id := range ids {
+		bought[group[id]] = append(bought[group[id]], id)
 	}
 	var calls []*flagCall
 	for _, g := range p.Groups {

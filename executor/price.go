@@ -18,11 +18,9 @@ type Quote struct {
 	Groups    map[string]int64 // purchases, per group that has calls
 	Total     int64            // purchases and renewals
 	Inquiries int              // InquiryInstancePrice calls made
-	// Renewal is the price of the renewals; RenewGroups per group that renews, Renewals per
-	// renewal.
-	Renewal     int64
-	RenewGroups map[string]int64
-	Renewals    map[*planner.Renewal]int64
+	// Renewal is the price of the renewals, Renewals that of each.
+	Renewal  int64
+	Renewals map[*planner.Renewal]int64
 }
 
 // Price asks InquiryInstancePrice the price of every call of p and returns it per group and
@@ -84,12 +82,12 @@ func Price(ctx context.Context, c Pricer, p *planner.Plan) (*Quote, error) {
 
 // priceRenewals asks the renewal price of every renewal of p (the renewal variant of
 // InquiryInstancePrice, one instance a call: each instance has its own price) and adds it
-// to q: per renewal in Renewals, per group in RenewGroups, in all in Renewal and Total.
+// to q: per renewal in Renewals, in all in Renewal and Total.
 func priceRenewals(ctx context.Context, c Pricer, p *planner.Plan, q *Quote) error {
 	for _, g := range p.Groups {
 		for _, r := range g.Renewals {
 			if q.Renewals == nil {
-				q.Renewals, q.RenewGroups = map[*planner.Renewal]int64{}, map[string]int64{}
+				q.Renewals = map[*planner.Renewal]int64{}
 			}
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("price: %w", err)
@@ -103,17 +101,13 @@ func priceRenewals(ctx context.Context, c Pricer, p *planner.Plan, q *Quote) err
 				return fmt.Errorf("price the renewal of %s (group %s): negative price %d", r.InstanceID, g.Name, price)
 			}
 			q.Renewals[r] = price
-			sum, ok := addFen(q.RenewGroups[g.Name], price)
-			if ok {
-				q.Renewal, ok = addFen(q.Renewal, price)
-			}
-			if ok {
+			var ok bool
+			if q.Renewal, ok = addFen(q.Renewal, price); ok {
 				q.Total, ok = addFen(q.Total, price)
 			}
 			if !ok {
 				return fmt.Errorf("price: the renewals overflow")
 			}
-			q.RenewGroups[g.Name] = sum
 		}
 	}
 	return nil

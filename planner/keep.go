@@ -68,17 +68,6 @@ func AddMonths(t time.Time, n int) time.Time {
 	return t.In(beijing).AddDate(0, n, 0).UTC()
 }
 
-// FlagOf returns the renew flag a renew mode asks for.
-func FlagOf(mode string) int {
-	switch mode {
-	case spec.RenewAuto:
-		return state.AutoRenewAuto
-	case spec.RenewNever:
-		return state.AutoRenewNever
-	}
-	return state.AutoRenewNotify
-}
-
 // FlagName names a renew flag as the plan shows it.
 func FlagName(flag int) string {
 	switch flag {
@@ -134,7 +123,7 @@ func keep(gp *GroupPlan, r spec.Renewal, privateIPs []string, sg *state.Group, a
 	slices.Sort(gp.Lapse)
 	slices.Sort(gp.TakenBack)
 
-	want := FlagOf(r.Mode)
+	want := r.AutoRenew()
 	if want != state.AutoRenewNotify {
 		gp.NewFlag = &want
 	}

@@ -12,10 +12,9 @@ import (
 	"fleet/spec"
 )
 
-// TestLapsePrefersDroppedPrivateIPs lowers a private-IP group from two addresses to one: the
-// instance holding the address the spec no longer lists lapses, although the other one
-// expires first.
-func TestLapsePrefersDroppedPrivateIPs(t *testing.T) {
+// boughtPrivateIPs returns group db with the private IPs 10.0.0.10 and 10.0.0.11, a state in
+// which both were bought, and the time its tests plan at.
+func boughtPrivateIPs() (*spec.Group, *state.State, time.Time) {
 	g := testGroup("db", 2)
 	g.Config.VpcID, g.Config.SubnetID = "vpc-abc", "subnet-abc"
 	g.Config.PrivateIPs = []string{"10.0.0.10", "10.0.0.11"}
@@ -23,7 +22,14 @@ func TestLapsePrefersDroppedPrivateIPs(t *testing.T) {
 	for _, c := range Compute(testFleet(g), nil).Group("db").Calls {
 		applyCall(st, c)
 	}
-	at := time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)
+	return g, st, time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)
+}
+
+// TestLapsePrefersDroppedPrivateIPs lowers a private-IP group from two addresses to one: the
+// instance holding the address the spec no longer lists lapses, although the other one
+// expires first.
+func TestLapsePrefersDroppedPrivateIPs(t *testing.T) {
+	g, st, at := boughtPrivateIPs()
 	for _, in := range st.Groups["db"].Instances {
 		d := at.AddDate(0, 0, 50)
 		if st.Groups["db"].Batches[in.Batch].Params[paramPrivateIP] == "10.0.0.10" {
@@ -85,14 +91,7 @@ func TestKeepWindowEdges(t *testing.T) {
 // again after its deadline: it has left the group, but its address is still held until the
 // cloud releases it, so nothing is bought and a warning says why.
 func TestLapsedInstanceHoldsItsIP(t *testing.T) {
-	g := testGroup("db", 2)
-	g.Config.VpcID, g.Config.SubnetID = "vpc-abc", "subnet-abc"
-	g.Config.PrivateIPs = []string{"10.0.0.10", "10.0.0.11"}
-	st := &state.State{Lineage: "l", Fleet: "prod", Region: "ap-guangzhou", Groups: map[string]*state.Group{}}
-	for _, c := range Compute(testFleet(g), nil).Group("db").Calls {
-		applyCall(st, c)
-	}
-	at := time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)
+	g, st, at := boughtPrivateIPs()
 	never := state.AutoRenewNever
 	for i, in := range st.Groups["db"].Instances {
 		d := at.AddDate(0, 0, 30)

@@ -224,12 +224,14 @@ func (p *Plan) Applyable() bool {
 // HasChanges reports whether applying the plan would change anything: make a call (buy,
 // renew or set a flag), move a group's record or forget one.
 func (p *Plan) HasChanges() bool {
-	for _, g := range p.Groups {
-		if len(g.Calls) > 0 || len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Unresolved) > 0 || g.MovedFrom != "" || g.Action == ActionRemove {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(p.Groups, (*GroupPlan).HasChanges)
+}
+
+// HasChanges reports whether applying the plan would change anything of the group: make a
+// call (buy, renew, set a flag, read the deadline of a renewal of unknown outcome), move its
+// record or forget it.
+func (g *GroupPlan) HasChanges() bool {
+	return len(g.Calls) > 0 || len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Unresolved) > 0 || g.MovedFrom != "" || g.Action == ActionRemove
 }
 
 // Calls returns every call of the plan, group by group in the plan's order.

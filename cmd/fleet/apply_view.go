@@ -224,7 +224,7 @@ func applySummary(out io.Writer, r *executor.Result) {
 		head = "Apply stopped with renewals of unknown outcome"
 	case r.Interrupted:
 		head = "Apply interrupted"
-	case r.Failed > 0 || r.Skipped > 0 || k.RenewFailed > 0 || k.FlagFailed > 0 || k.RenewSkipped > 0 || k.FlagSkipped > 0:
+	case r.Failed > 0 || r.Skipped > 0 || k.Failed():
 		head = "Apply finished with errors"
 	}
 	fmt.Fprintf(out, "%s: bought %s in %s; %s, %d failed, %d unknown, %d skipped; %s.\n",

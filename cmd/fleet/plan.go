@@ -240,11 +240,17 @@ func appendStepSummary(path string, p *planner.Plan) error {
 		return fmt.Errorf("append step summary %s: %w", path, err)
 	}
 	b.WriteByte('\n')
+	return appendFile(path, b.Bytes())
+}
+
+// appendFile appends data to the file at path, creating it if needed: the job summary file
+// of GitHub Actions, which other steps append to too.
+func appendFile(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("append step summary %s: %w", path, err)
 	}
-	_, err = f.Write(b.Bytes())
+	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

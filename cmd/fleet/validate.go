@@ -97,18 +97,7 @@ func githubAnnotate(out io.Writer, diags hcl.Diagnostics, title string) error {
 	if err := diagview.GitHubSummary(&b, title, left, o); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("append step summary %s: %w", path, err)
-	}
-	_, err = f.Write(b.Bytes())
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("append step summary %s: %w", path, err)
-	}
-	return nil
+	return appendFile(path, b.Bytes())
 }
 
 // runValidate loads the spec of dir and prints its diagnostics in format.

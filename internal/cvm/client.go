@@ -288,9 +288,9 @@ func (c *Client) clockSkew(err error, date string) error {
 	skew := c.now().Sub(at).Round(time.Second)
 	switch {
 	case skew > time.Minute:
-		e.Message += fmt.Sprintf(" (the local clock is %s ahead of the API's, whose answer is dated %s: set it right; nothing was bought)", skew, at.UTC().Format(time.RFC3339))
+		e.Message += fmt.Sprintf(" (the local clock is %s ahead of the API's, whose answer is dated %s: set it right; the API refused this request)", skew, at.UTC().Format(time.RFC3339))
 	case skew < -time.Minute:
-		e.Message += fmt.Sprintf(" (the local clock is %s behind the API's, whose answer is dated %s: set it right; nothing was bought)", -skew, at.UTC().Format(time.RFC3339))
+		e.Message += fmt.Sprintf(" (the local clock is %s behind the API's, whose answer is dated %s: set it right; the API refused this request)", -skew, at.UTC().Format(time.RFC3339))
 	}
 	return err
 }

@@ -224,7 +224,10 @@ func what(p *planner.Plan, g *planner.GroupPlan) string {
 		}
 		return "removed from the state, nothing is returned"
 	case planner.ActionNone:
-		if g.ConfigDiff != "" {
+		switch {
+		case len(g.Unresolved) > 0:
+			return "read the deadline of " + count(len(g.Unresolved), "renewal") + " of unknown outcome"
+		case g.ConfigDiff != "":
 			return "nothing to buy, configuration changed"
 		}
 		return "no changes"

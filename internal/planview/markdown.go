@@ -241,7 +241,7 @@ func hasDetails(p *planner.Plan) bool {
 
 // detailed reports whether group g has a <details> section: calls or a configuration diff.
 func detailed(g *planner.GroupPlan) bool {
-	return len(g.Calls) > 0 || g.ConfigDiff != "" || len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Lapse) > 0 || len(g.TakenBack) > 0
+	return len(g.Calls) > 0 || g.ConfigDiff != "" || detailedKeep(g)
 }
 
 // tableRow returns the summary table row of group g.
@@ -296,7 +296,7 @@ func mdColumns(priced bool) int {
 // unchangedGroup reports whether group g is only counted below the table: nothing to do and
 // nothing to warn about.
 func unchangedGroup(g *planner.GroupPlan) bool {
-	return g.Action == planner.ActionNone && g.ConfigDiff == "" && g.MovedFrom == ""
+	return g.Action == planner.ActionNone && g.ConfigDiff == "" && !g.HasChanges()
 }
 
 // diagItem returns one diagnostic as a Markdown list item, its parts escaped and clipped.
@@ -371,7 +371,7 @@ func writeDetails(b *strings.Builder, p *planner.Plan, g *planner.GroupPlan) {
 
 // detailedKeep reports whether group g renews, sets flags, lapses or takes back instances.
 func detailedKeep(g *planner.GroupPlan) bool {
-	return len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Lapse) > 0 || len(g.TakenBack) > 0
+	return len(g.Renewals) > 0 || len(g.Flags) > 0 || len(g.Lapse) > 0 || len(g.TakenBack) > 0 || len(g.Unresolved) > 0
 }
 
 // mdText escapes s for Markdown text on one line, table cells included: the characters that

@@ -89,3 +89,22 @@ func TestCompactResumedCalls(t *testing.T) {
 		t.Errorf("human plan of 100 resumed calls has %d lines:\n%s", n, out)
 	}
 }
+
+// TestUnresolvedOnlyGroup shows a group whose only work is to read the deadline of a renewal
+// of unknown outcome as a change, in every rendering: the plan has changes.
+func TestUnresolvedOnlyGroup(t *testing.T) {
+	p := &planner.Plan{Fleet: "prod", Region: "ap-guangzhou", StateLineage: "l", StateSerial: 2, Groups: []*planner.GroupPlan{
+		{Name: "web", Action: planner.ActionNone, Desired: 1, Current: 1, Unresolved: []string{"ins-web00001"}},
+	}}
+	if !p.HasChanges() {
+		t.Fatal("a plan that resolves a renewal has no changes")
+	}
+	human := string(render(t, func(b *bytes.Buffer) error { return Human(b, p, nil, false) }))
+	if !strings.Contains(human, "web: read the deadline of 1 renewal of unknown outcome (desired 1, current 1)\n") {
+		t.Errorf("human plan:\n%s", human)
+	}
+	md := string(render(t, func(b *bytes.Buffer) error { return Markdown(b, p) }))
+	if strings.Contains(md, "without changes") || !strings.Contains(md, "`web`") || !strings.Contains(md, "ins-web00001") {
+		t.Errorf("markdown plan:\n%s", md)
+	}
+}

@@ -96,8 +96,8 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 		client = c
 		return c, err
 	}
-	calls := len(plan.Calls()) > 0 || plan.Summary.Renew > 0
-	if (in.MaxCostFen != nil || in.Price) && plan.Applyable() && calls {
+	calls := len(plan.Calls()) > 0
+	if (in.MaxCostFen != nil || in.Price) && plan.Applyable() && (calls || plan.Summary.Renew > 0) {
 		c, err := cloud()
 		if err != nil {
 			return nil, err
@@ -179,7 +179,8 @@ func apply(ctx context.Context, env Env, in ApplyInput, v ApplyView) (*executor.
 	if err := journal.Close(); err != nil && applyErr == nil {
 		applyErr = err
 	}
-	if res != nil && !in.Wait && applyErr == nil {
+	if res != nil && !in.Wait {
+		// Groups fail apart: what the others bought is read all the same.
 		readBought(ctx, c, st, res, env.now)
 	}
 	// The write goes on even when ctx is cancelled: the journal holds what it would save.

@@ -111,9 +111,7 @@ func Import(ctx context.Context, env Env, f *spec.Fleet, g *spec.Group, ids []st
 		}})
 		grp := st.Groups[g.Name]
 		for _, id := range ids {
-			rec := grp.Instance(id)
-			at := now
-			rec.Status, rec.StatusAt = res.Found[id].Status, &at
+			executor.RecordRead(grp.Instance(id), res.Found[id], now)
 		}
 		if err := env.Store.Write(ctx, st, state.Change{Operation: "import", Summary: fmt.Sprintf("imported %s into group %s", countNoun(len(ids), "instance"), g.Name)}); err != nil {
 			return err

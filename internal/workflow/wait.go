@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fleet/executor"
+	"fleet/internal/cvm"
 	"fleet/internal/state"
 )
 
@@ -18,40 +19,26 @@ type WaitCounts struct {
 	FailedIDs map[string][]string `json:"failed_ids,omitempty"`
 }
 
-// bought returns the instances res bought or adopted, each once, with their groups.
-func bought(res *executor.Result) (ids []string, owner map[string]string) {
-	owner = map[string]string{} // instance id -> group
-	for _, o := range res.Outcomes {
-		if o.Status != state.StatusDone {
-			continue
-		}
-		for _, id := range o.InstanceIDs {
-			if _, dup := owner[id]; !dup {
-				owner[id] = o.Group
-				ids = append(ids, id)
-			}
-		}
-	}
-	return ids, owner
-}
-
 // readBought reads once what res bought (DescribeInstances, 100 ids a request) and records
 // it in st: status, zone, addresses, deadline and renew flag, so that the next plan knows
 // when they expire. It is best effort: when the answer cannot be had, the next plan says
 // that the deadlines are unknown.
 func readBought(ctx context.Context, c executor.Lister, st *state.State, res *executor.Result, now func() time.Time) {
-	ids, owner := bought(res)
+	ids, owner := res.BoughtIDs()
 	if len(ids) == 0 || ctx.Err() != nil {
 		return
 	}
-	found, err := executor.DescribeByID(ctx, c, ids)
-	if err != nil {
-		return
+	if found, err := executor.DescribeByID(ctx, c, ids); err == nil {
+		recordFound(st, owner, found, now().UTC())
 	}
-	at := now().UTC()
+}
+
+// recordFound records in st what DescribeInstances found of the instances of owner (id ->
+// group), read at at.
+func recordFound(st *state.State, owner map[string]string, found map[string]cvm.Instance, at time.Time) {
 	for id, got := range found {
-		if g, ok := owner[id]; ok {
-			if in := st.Groups[g].Instance(id); in != nil {
+		if g := st.Groups[owner[id]]; g != nil {
+			if in := g.Instance(id); in != nil {
 				executor.RecordRead(in, got, at)
 			}
 		}
@@ -62,7 +49,7 @@ func readBought(ctx context.Context, c executor.Lister, st *state.State, res *ex
 // failed, the timeout passes or ctx is done, and records their statuses in st. It returns the
 // last counts.
 func wait(ctx context.Context, c executor.Lister, st *state.State, res *executor.Result, timeout time.Duration, now func() time.Time) (WaitCounts, error) {
-	ids, owner := bought(res)
+	ids, owner := res.BoughtIDs()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := time.Second
@@ -72,23 +59,11 @@ func wait(ctx context.Context, c executor.Lister, st *state.State, res *executor
 		if err != nil {
 			return counts, fmt.Errorf("wait for instances: %w", err)
 		}
-		at := now().UTC()
-		seen := map[string]int{}
-		for id, in := range found {
-			if _, ok := owner[id]; ok {
-				seen[id] = in.Status
-			}
-		}
-		for id, got := range found {
-			if g, ok := owner[id]; ok {
-				if in := st.Groups[g].Instance(id); in != nil {
-					executor.RecordRead(in, got, at)
-				}
-			}
-		}
+		recordFound(st, owner, found, now().UTC())
 		counts = WaitCounts{}
 		for _, id := range ids {
-			status, ok := seen[id]
+			got, ok := found[id]
+			status := got.Status
 			switch {
 			case ok && status == state.InstanceRunning:
 				counts.Running++
